@@ -1,0 +1,36 @@
+"""autodx: automatic differentiation for NumPy code, the PyTorch way and the JAX way, on one core.
+
+>>> import autodx as ad
+>>> ad.grad(lambda x: 3 * x**2)(2.0)                       # the JAX way
+12.0
+>>> x = ad.tensor(2.0, requires_grad=True); (3 * x**2).backward(); x.grad   # the PyTorch way
+tensor(12.)
+"""
+
+from . import (
+                   autograd,  # noqa: E402,I001 - needs tensor and api loaded first
+                   numpy,
+                   tree,
+)
+from .api import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
+from .core import (
+                   ArgnumsError,
+                   EscapedTracerError,
+                   FreedGraphError,
+                   InPlaceModificationError,
+                   NonScalarOutputError,
+                   NotDifferentiableError,
+                   TracerConversionError,
+                   UnsupportedNumpyFunctionError,
+)
+from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArgnumsError", "EscapedTracerError", "FreedGraphError", "InPlaceModificationError",
+    "NonScalarOutputError", "NotDifferentiableError", "Tensor", "TracerConversionError",
+    "UnsupportedNumpyFunctionError", "autograd", "enable_grad", "grad", "hessian",
+    "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "no_grad", "numpy",
+    "set_grad_enabled", "tensor", "tree", "value_and_grad", "vjp",
+]

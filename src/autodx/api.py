@@ -1,0 +1,433 @@
+"""The JAX face: grad, value_and_grad, jvp, vjp, linearize, jacrev, jacfwd, hessian.
+
+Everything about the API boundary is handled here once: `argnums` (checked against the
+call, with an error that shows the signature), `has_aux`, pytrees, promotion of Python ints,
+refusal of integer arrays, `matrix=True` (rows = flattened outputs, columns = flattened inputs
+of every argnums entry in order), and the output type: NumPy in, NumPy out; Tensors in,
+Tensors out; never an internal tracer.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import numpy as anp
+from .core import (
+    ArgnumsError,
+    NonScalarOutputError,
+    NotDifferentiableError,
+    Tracer,
+    dtype_of,
+    shape_of,
+)
+from .forward import JVPTracer, jvp_flat, zeros_like_value
+from .reverse import VJPTracer, backward_pass, vjp_flat
+from .tensor import Tensor
+from .tree import tree_flatten, tree_unflatten
+
+# ----------------------------------------------------------------------------- the boundary
+
+
+def _signature(fun: Callable) -> str:
+    name = getattr(fun, "__name__", "f")
+    try:
+        return f"{name}{inspect.signature(fun)}"
+    except (TypeError, ValueError):
+        return f"{name}(...)"
+
+
+def _normalize_argnums(fun: Callable, argnums, nargs: int, transform: str) -> tuple[int, ...]:
+    many = isinstance(argnums, (tuple, list))
+    nums = tuple(argnums) if many else (argnums,)
+    for i in nums:
+        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
+            raise ArgnumsError(f"{transform}: argnums must be an int or a tuple of ints, got "
+                               f"{argnums!r}")
+        if not -nargs <= i < nargs:
+            raise ArgnumsError(
+                f"{transform}(..., argnums={argnums!r}) differentiates with respect to "
+                f"positional argument {i}, but {_signature(fun)} was called with {nargs} "
+                f"positional argument{'s' if nargs != 1 else ''}. Pass every argument you "
+                f"differentiate by position. For the Hessian of a two-argument f(x, y) use "
+                f"ad.hessian(f, argnums=(0, 1))(x, y), or nest with the same argnums at both "
+                f"levels: ad.jacobian(ad.jacobian(f, argnums=(0, 1)), argnums=(0, 1))(x, y) "
+                f"(add matrix=True for one 2-D array). If you packed x and y into one array, "
+                f"use argnums=0.")
+    return tuple(int(i) % nargs for i in nums)
+
+
+def _prepare_input(x, where: str):
+    """A differentiable leaf: floats pass, Python ints/lists become float64, the rest refuse."""
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+        if np.dtype(dtype_of(x)).kind not in "fc":
+            raise NotDifferentiableError(
+                f"{where} has dtype {dtype_of(x)}; derivatives are defined only for floating-"
+                f"point inputs. Convert it first (x.astype(float)), or leave it out of argnums.")
+        return x
+    if isinstance(x, bool) or x is None:
+        raise NotDifferentiableError(f"{where} is {x!r}, which cannot be differentiated; leave "
+                                     f"it out of argnums.")
+    array = np.asarray(x)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"{where} must be a number or an array of numbers, got "
+                        f"{type(x).__name__}")
+    # NOTE: Python ints (and lists of them) are promoted, since that is what a learner means.
+    return array.astype(np.float64) if array.dtype.kind in "biu" else array
+
+
+def _split_args(fun, args, argnums, transform):
+    """-> (argnums tuple, flat differentiable leaves, a function of those leaves)."""
+    nums = _normalize_argnums(fun, argnums, len(args), transform)
+    leaves, treedefs = [], []
+    for i in nums:
+        flat, treedef = tree_flatten(args[i])
+        leaves.extend(_prepare_input(x, f"argument {i}") for x in flat)
+        treedefs.append((treedef, len(flat)))
+
+    def rebuild(flat_leaves):
+        full, start = list(args), 0
+        for i, (treedef, n) in zip(nums, treedefs):
+            full[i] = tree_unflatten(treedef, flat_leaves[start:start + n])
+            start += n
+        return full
+
+    return nums, leaves, treedefs, rebuild
+
+
+def _per_arg(flat: list, treedefs, argnums) -> Any:
+    """Regroup flat per-leaf results into the argnums structure (one tree, or a tuple)."""
+    out, start = [], 0
+    for treedef, n in treedefs:
+        out.append(tree_unflatten(treedef, flat[start:start + n]))
+        start += n
+    return tuple(out) if isinstance(argnums, (tuple, list)) else out[0]
+
+
+def _finalize(tree, tensors_in: bool):
+    """NumPy in, NumPy out; Tensors in, Tensors out; tracers of outer transforms stay."""
+    def convert(x):
+        if isinstance(x, Tracer):
+            return x
+        if tensors_in:
+            return Tensor._make(np.asarray(x), None)
+        return np.asarray(x)[()] if np.ndim(x) == 0 else np.asarray(x)
+
+    flat, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [convert(x) for x in flat])
+
+
+def _has_tensor(args) -> bool:
+    return any(isinstance(x, Tensor) for x in tree_flatten(list(args))[0])
+
+
+def _split_aux(out, has_aux: bool, transform: str):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(f"{transform}(..., has_aux=True) needs the function to return a pair "
+                        f"(output, aux); it returned {type(out).__name__}")
+    return out[0], out[1]
+
+
+# ----------------------------------------------------------------------------- reverse mode
+
+def _vjp(fun_of_leaves: Callable, leaves: list, has_aux: bool, transform: str):
+    """-> (flat outputs, out treedef, aux, pullback(flat cts) -> flat input cotangents)."""
+    aux_box = []
+
+    def traced(*tracers):
+        out, aux = _split_aux(fun_of_leaves(list(tracers)), has_aux, transform)
+        aux_box.append(aux)
+        return out
+
+    values, nodes, treedef, leaf_nodes = vjp_flat(traced, leaves)
+    aux = _lower_all(aux_box[0]) if has_aux else None
+
+    def pullback(cts: Sequence) -> list:
+        grads = backward_pass(nodes, list(cts), retain_graph=True, capture=leaf_nodes)
+        return [zeros_like_value(x) if g is None else g for x, g in zip(leaves, grads)]
+
+    return values, treedef, aux, pullback
+
+
+def _lower_all(tree):
+    """Strip the (now finished) reverse trace from aux outputs."""
+    flat, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [x.value if isinstance(x, VJPTracer) and not x._trace.main.alive
+                                    else x for x in flat])
+
+
+def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """`f -> (x -> (f(x), df/dx))` for a scalar-valued f.
+
+    >>> ad.value_and_grad(lambda x: 3 * x**2)(2.0)
+    (12.0, 12.0)
+    """
+
+    @functools.wraps(fun)
+    def value_and_grad_fun(*args, **kwargs):
+        nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, "grad")
+        values, treedef, aux, pullback = _vjp(
+            lambda xs: fun(*rebuild(xs), **kwargs), leaves, has_aux, "grad")
+        if len(values) != 1 or int(np.prod(shape_of(values[0]))) != 1:
+            shapes = [shape_of(v) for v in values]
+            raise NonScalarOutputError(
+                f"grad needs a function with one scalar output, but {_signature(fun)} returned "
+                f"{'shape ' + str(shapes[0]) if len(shapes) == 1 else f'{len(shapes)} outputs'}"
+                f". For every partial derivative use ad.jacobian(f) (add matrix=True for one "
+                f"2-D array, rows = outputs); for a weighted sum of rows v^T J use ad.vjp(f, x) "
+                f"and call the pullback with v; only if f is elementwise does "
+                f"ad.grad(lambda x: f(x).sum()) give the per-element derivatives.")
+        (out,) = values
+        ct = np.ones(shape_of(out), dtype_of(out))
+        grads = _per_arg(pullback([ct]), treedefs, argnums)
+        tensors_in = _has_tensor(args)
+        value = _finalize(tree_unflatten(treedef, values), tensors_in)
+        result = (value, aux) if has_aux else value
+        return result, _finalize(grads, tensors_in)
+
+    return value_and_grad_fun
+
+
+def grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar-valued function with respect to the `argnums` arguments.
+
+    >>> ad.grad(lambda x, y: 2 * x**2 + 3 * y, argnums=(0, 1))(2.0, 1.5)
+    (8.0, 3.0)
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def grad_fun(*args, **kwargs):
+        (value, g) = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return grad_fun
+
+
+def vjp(fun: Callable, *primals, has_aux: bool = False):
+    """`(f(*primals), pullback)`; `pullback(ct)` returns one cotangent per primal, as a tuple.
+
+    >>> out, pullback = ad.vjp(lambda x: x * x, 3.0); pullback(1.0)
+    (6.0,)
+    """
+    nums = tuple(range(len(primals)))
+    _, leaves, treedefs, rebuild = _split_args(fun, primals, nums, "vjp")
+    values, treedef, aux, pullback = _vjp(lambda xs: fun(*rebuild(xs)), leaves, has_aux, "vjp")
+    tensors_in = _has_tensor(primals)
+
+    def vjp_fun(ct):
+        cts, ct_treedef = tree_flatten(ct)
+        if ct_treedef != treedef or any(shape_of(c) != shape_of(v) for c, v in zip(cts, values)):
+            raise ValueError(
+                f"the cotangent must have the structure and shapes of the output "
+                f"({[shape_of(v) for v in values]}), got {[shape_of(c) for c in cts]}")
+        cts = [np.asarray(c, dtype_of(v)) if not isinstance(c, Tracer) else c
+               for c, v in zip(cts, values)]
+        return _finalize(_per_arg(pullback(cts), treedefs, nums), tensors_in)
+
+    out = _finalize(tree_unflatten(treedef, values), tensors_in)
+    return (out, vjp_fun, aux) if has_aux else (out, vjp_fun)
+
+
+# ----------------------------------------------------------------------------- forward mode
+
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
+    """`(f(*primals), J @ tangents)`: one forward pass.
+
+    >>> ad.jvp(lambda x: x * x, (3.0,), (1.0,))
+    (9.0, 6.0)
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp takes primals and tangents as tuples, e.g. "
+                        "ad.jvp(f, (x,), (t,)), even for one argument")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    nums = tuple(range(len(primals)))
+    _, leaves, treedefs, rebuild = _split_args(fun, primals, nums, "jvp")
+    t_leaves = [_match_tangent(t, x) for t, x in zip(tree_flatten(list(tangents))[0], leaves)]
+    out, t_out, aux = _jvp(lambda xs: fun(*rebuild(xs)), leaves, t_leaves, has_aux, "jvp")
+    tensors_in = _has_tensor(primals)
+    result = (_finalize(out, tensors_in), _finalize(t_out, tensors_in))
+    return result + (aux,) if has_aux else result
+
+
+def _match_tangent(t, x):
+    if shape_of(t) != shape_of(x):
+        raise ValueError(f"a tangent has shape {shape_of(t)} but its primal has shape "
+                         f"{shape_of(x)}; each tangent must match its primal's shape")
+    return t if isinstance(t, Tracer) else np.asarray(t, dtype_of(x))
+
+
+def _jvp(fun_of_leaves, leaves, t_leaves, has_aux, transform):
+    aux_box = []
+
+    def traced(*tracers):
+        out, aux = _split_aux(fun_of_leaves(list(tracers)), has_aux, transform)
+        aux_box.append(aux)
+        return out
+
+    out, t_out = jvp_flat(traced, leaves, t_leaves)
+    aux = _lower_jvp(aux_box[0]) if has_aux else None
+    return out, t_out, aux
+
+
+def _lower_jvp(tree):
+    flat, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [x.primal if isinstance(x, JVPTracer) and
+                                    not x._trace.main.alive else x for x in flat])
+
+
+def linearize(fun: Callable, *primals):
+    """`(f(*primals), f_jvp)` where `f_jvp(*tangents)` is the JVP at `primals`.
+
+    NOTE: autodx re-runs `f` in forward mode on each call of `f_jvp` (no partial evaluation
+    yet); the values are JAX's."""
+    out, _ = jvp(fun, primals, tuple(_zeros_tree(p) for p in primals))
+
+    def f_jvp(*tangents):
+        return jvp(fun, primals, tangents)[1]
+
+    return out, f_jvp
+
+
+def _zeros_tree(tree):
+    flat, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [zeros_like_value(_prepare_input(x, "primal")) for x in flat])
+
+
+# ----------------------------------------------------------------------------- Jacobians
+
+def _basis(index: int, size: int, dtype) -> np.ndarray:
+    e = np.zeros(size, dtype)
+    e[index] = 1
+    return e
+
+
+def _split_flat(vector, shapes: list[tuple]) -> list:
+    """Cut a concrete 1-D vector into pieces of the given shapes."""
+    out, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        out.append(vector[start:start + size].reshape(shape))
+        start += size
+    return out
+
+
+def _flat_row(pieces: list):
+    return anp.concatenate([anp.reshape(p, (-1,)) for p in pieces]) if pieces else np.zeros(0)
+
+
+def _jac_matrix(fun, args, argnums, has_aux, mode: str):
+    """The (M, N) Jacobian of `fun` at `args`, with what is needed to give it structure."""
+    nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, f"jac{mode}")
+    in_shapes = [shape_of(x) for x in leaves]
+    dtype = np.result_type(*[dtype_of(x) for x in leaves]) if leaves else np.float64
+    if mode == "rev":
+        values, treedef, aux, pullback = _vjp(lambda xs: fun(*rebuild(xs)), leaves, has_aux,
+                                              "jacrev")
+        out_shapes = [shape_of(v) for v in values]
+        m = sum(int(np.prod(s)) for s in out_shapes)
+        out_dtype = np.result_type(*[dtype_of(v) for v in values]) if values else dtype
+        # NOTE: one pullback per output element (batched by vmap once it lands, same API).
+        rows = [_flat_row(pullback(_split_flat(_basis(k, m, out_dtype), out_shapes)))
+                for k in range(m)]
+        n = sum(int(np.prod(s)) for s in in_shapes)
+        jac = anp.stack(rows) if rows else np.zeros((0, n), dtype)
+    else:
+        n = sum(int(np.prod(s)) for s in in_shapes)
+        columns, out = [], None
+        for k in range(n):
+            tangents = _split_flat(_basis(k, n, dtype), in_shapes)
+            out, t_out, aux = _jvp(lambda xs: fun(*rebuild(xs)), leaves, tangents, has_aux,
+                                   "jacfwd")
+            columns.append(_flat_row(tree_flatten(t_out)[0]))
+        if out is None:  # no inputs: run once for the output's structure
+            out, _, aux = _jvp(lambda xs: fun(*rebuild(xs)), leaves, [], has_aux, "jacfwd")
+        values, treedef = tree_flatten(out)
+        out_shapes = [shape_of(v) for v in values]
+        m = sum(int(np.prod(s)) for s in out_shapes)
+        jac = anp.stack(columns, axis=1) if columns else np.zeros((m, 0), dtype)
+    return jac, values, treedef, out_shapes, in_shapes, treedefs, aux
+
+
+def _structure(jac, treedef, out_shapes, in_shapes, treedefs, argnums):
+    """(M, N) -> JAX's layout: the output tree, each leaf the argnums tree of blocks
+    of shape out.shape + in.shape."""
+    per_out, row = [], 0
+    for o_shape in out_shapes:
+        rows = int(np.prod(o_shape))
+        blocks, col = [], 0
+        for i_shape in in_shapes:
+            cols = int(np.prod(i_shape))
+            block = jac[row:row + rows, col:col + cols]
+            blocks.append(anp.reshape(block, tuple(o_shape) + tuple(i_shape)))
+            col += cols
+        per_out.append(_per_arg(blocks, treedefs, argnums))
+        row += rows
+    return tree_unflatten(treedef, per_out)
+
+
+def _jacobian(mode: str, fun: Callable, argnums, has_aux: bool, matrix: bool) -> Callable:
+    @functools.wraps(fun)
+    def jac_fun(*args, **kwargs):
+        f = functools.partial(fun, **kwargs) if kwargs else fun
+        jac, values, treedef, out_shapes, in_shapes, treedefs, aux = _jac_matrix(
+            f, args, argnums, has_aux, mode)
+        result = jac if matrix else _structure(jac, treedef, out_shapes, in_shapes, treedefs,
+                                               argnums)
+        result = _finalize(result, _has_tensor(args))
+        return (result, aux) if has_aux else result
+
+    return jac_fun
+
+
+def jacrev(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False) -> Callable:
+    """The Jacobian by reverse mode (one pullback per output element).
+
+    `matrix=True` gives one 2-D array, rows = flattened outputs, columns = flattened inputs of
+    every argnums entry in order:
+    >>> ad.jacrev(lambda x, y: ad.numpy.stack([x**2 + y**2, x - y]), argnums=(0, 1),
+    ...           matrix=True)(2.0, 1.0)
+    array([[ 4.,  2.],
+           [ 1., -1.]])
+    """
+    return _jacobian("rev", fun, argnums, has_aux, matrix)
+
+
+def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False) -> Callable:
+    """The Jacobian by forward mode (one JVP per input element); same layout as `jacrev`."""
+    return _jacobian("fwd", fun, argnums, has_aux, matrix)
+
+
+jacobian = jacrev
+
+
+def hessian(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False) -> Callable:
+    """Second derivatives, as forward-over-reverse (`jacfwd(jacrev(f))`).
+
+    `matrix=True` gives the (n, n) matrix over all argnums inputs flattened in order (or
+    (m, n, n) for an output with m > 1 elements):
+    >>> ad.hessian(lambda x, y: x**2 + y**2, argnums=(0, 1), matrix=True)(2.0, 1.0)
+    array([[2., 0.],
+           [0., 2.]])
+    """
+    if not matrix:
+        return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    inner = jacfwd(jacrev(fun, argnums, has_aux, matrix=True), argnums, has_aux, matrix=True)
+
+    @functools.wraps(fun)
+    def hessian_matrix(*args, **kwargs):
+        result = inner(*args, **kwargs)
+        h, aux = result if has_aux else (result, None)
+        n = shape_of(h)[1]
+        m = shape_of(h)[0] // n if n else 0
+        h = anp.reshape(h, (n, n) if m == 1 else (m, n, n))
+        return (h, aux) if has_aux else h
+
+    return hessian_matrix

@@ -1,0 +1,231 @@
+"""`ad.autograd.functional`: PyTorch's jacobian, hessian, vjp, jvp, hvp and vhp, with its
+signatures and return structures (a tuple per tuple of inputs, a tuple of tuples for several
+outputs and inputs), built on the tape (`autograd.grad`) exactly as PyTorch builds them.
+
+`vectorize=True` is accepted and gives the same values (the rows are computed in a loop until
+vmap lands, see issue #3); `strategy="forward-mode"` uses autodx's forward mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import numpy as anp
+from ..tensor import Tensor, enable_grad
+
+
+def _as_tuple(x, what: str) -> tuple[bool, tuple]:
+    if isinstance(x, tuple):
+        items = x
+    elif isinstance(x, list):
+        items = tuple(x)
+    else:
+        return False, (_as_tensor(x, what),)
+    return True, tuple(_as_tensor(t, f"{what}[{i}]") for i, t in enumerate(items))
+
+
+def _as_tensor(x, what: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float, np.ndarray, np.generic)):
+        return Tensor(x)  # NOTE: friendlier than PyTorch, which insists on Tensors
+    raise TypeError(f"{what} must be an ad.Tensor (or a number/ndarray), got {type(x).__name__}")
+
+
+def _prepare(inputs: tuple, create_graph: bool) -> tuple:
+    # Inputs that already carry a graph keep it when create_graph (so hessian can differentiate
+    # the jacobian again); otherwise each becomes a fresh leaf.
+    return tuple(x if create_graph and x.requires_grad else x.detach().requires_grad_(True)
+                 for x in inputs)
+
+
+def _grads(out, inputs, grad_out, create_graph: bool, strict: bool, what: str) -> list:
+    from . import grad
+
+    if out._node is None:
+        raw = [None] * len(inputs)
+    else:
+        raw = grad(out, inputs, grad_out, retain_graph=True, create_graph=create_graph,
+                   allow_unused=True)
+    result = []
+    for i, (g, x) in enumerate(zip(raw, inputs)):
+        if g is None:
+            if strict:
+                raise RuntimeError(f"The {what} of the output with respect to input {i} is "
+                                   "independent of that input (strict=True)")
+            g = Tensor._make(np.zeros(x.shape, x.dtype), None)
+        result.append(g if create_graph else g.detach())
+    return result
+
+
+def _finish(tree, nested: tuple):
+    """Unwrap the tuple levels whose user-facing form was not a tuple."""
+    if len(nested) == 2:
+        outer, inner = nested
+        if not inner:
+            tree = tuple(row[0] for row in tree)
+        return tree if outer else tree[0]
+    return tree if nested[0] else tree[0]
+
+
+def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
+             vectorize: bool = False, strategy: str = "reverse-mode"):
+    """PyTorch's `jacobian`: for several inputs a tuple, for several outputs a tuple of tuples;
+    each block has shape out.shape + in.shape. (For one matrix, rows = outputs, use
+    `ad.jacobian(f, argnums=..., matrix=True)`.)"""
+    if strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError('strategy must be "reverse-mode" or "forward-mode"')
+    in_tuple, inputs = _as_tuple(inputs, "inputs")
+    if strategy == "forward-mode":
+        return _jacobian_forward(func, inputs, in_tuple, create_graph)
+    with enable_grad():
+        inputs = _prepare(inputs, create_graph)
+        out_tuple, outputs = _as_tuple(func(*inputs), "outputs of func")
+        jac = []
+        for out in outputs:
+            flat = anp.reshape(out, (-1,))
+            rows = [_grads(flat[k], inputs, None, create_graph, strict, "jacobian")
+                    for k in range(out.size)]
+            blocks = []
+            for j, x in enumerate(inputs):
+                block = (anp.stack([row[j] for row in rows]) if rows else
+                         Tensor._make(np.zeros((0, *x.shape), x.dtype), None))
+                blocks.append(anp.reshape(block, out.shape + x.shape))
+            jac.append(tuple(blocks))
+    return _finish(tuple(jac), (out_tuple, in_tuple))
+
+
+def _jacobian_forward(func, inputs, in_tuple, create_graph):
+    from ..api import jacfwd
+
+    argnums = tuple(range(len(inputs)))
+    values = inputs if create_graph else tuple(x.detach() for x in inputs)
+    out_tuple = isinstance(func(*values), (tuple, list))
+    jac = jacfwd(lambda *xs: tuple(func(*xs)) if out_tuple else func(*xs), argnums)(*values)
+    jac = tuple(jac) if out_tuple else (jac,)
+    return _finish(jac, (out_tuple, in_tuple))
+
+
+def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
+    """PyTorch's `hessian` of a function with a single-element output: for several inputs a
+    tuple of tuples `H[i][j]` of shape inputs[i].shape + inputs[j].shape."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs")
+
+    def scalar_func(*xs):
+        out = func(*xs)
+        if not isinstance(out, Tensor) or out.size != 1:
+            raise RuntimeError("The function given to hessian should return a single Tensor "
+                               "with a single element; for a vector output use jacobian twice.")
+        return anp.reshape(out, ())
+
+    def jac_func(*xs):
+        return jacobian(scalar_func, xs, create_graph=True, strict=strict)
+
+    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
+                   strategy=outer_jacobian_strategy)
+    res = res if in_tuple else ((res,),)
+    return _finish(res, (in_tuple, in_tuple))
+
+
+def _check_v(v, inputs: tuple, what: str) -> tuple:
+    _, v = _as_tuple(v, what)
+    if len(v) != len(inputs) or any(a.shape != b.shape for a, b in zip(v, inputs)):
+        raise RuntimeError(f"{what} must have the structure and shapes of "
+                           f"{'the inputs' if what == 'v' else what}: expected "
+                           f"{[x.shape for x in inputs]}, got {[x.shape for x in v]}")
+    return v
+
+
+def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """`(func(*inputs), v^T J)`; v may be omitted when the output has one element."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs")
+    with enable_grad():
+        inputs = _prepare(inputs, create_graph)
+        out_tuple, outputs = _as_tuple(func(*inputs), "outputs of func")
+        if v is None:
+            if any(o.size != 1 for o in outputs):
+                raise RuntimeError("The vector v can only be None if the user-provided function "
+                                   "returns a single Tensor with a single element.")
+            v = tuple(Tensor._make(np.ones(o.shape, o.dtype), None) for o in outputs)
+        v = _check_v(v, outputs, "v")
+        total = None
+        for out, vi in zip(outputs, v):
+            term = _grads(out, inputs, vi, create_graph, strict, "vjp")
+            total = term if total is None else [a + b for a, b in zip(total, term)]
+    outputs = outputs if create_graph else tuple(o.detach() for o in outputs)
+    return _finish(outputs, (out_tuple,)), _finish(tuple(total), (in_tuple,))
+
+
+def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """`(func(*inputs), J v)`, by PyTorch's double-backward trick."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs")
+    with enable_grad():
+        inputs = _prepare(inputs, create_graph)
+        v = _check_v(_default_v(v, inputs), inputs, "v")
+        out_tuple, outputs = _as_tuple(func(*inputs), "outputs of func")
+        dummies = tuple(Tensor(np.zeros(o.shape, o.dtype), requires_grad=True) for o in outputs)
+        # g(u) = J^T u is linear in u, so d<g(u), v>/du = J v.
+        grads_in = [None] * len(inputs)
+        for out, u in zip(outputs, dummies):
+            term = _grads(out, inputs, u, True, strict, "jvp")
+            grads_in = [t if a is None else a + t for a, t in zip(grads_in, term)]
+        jv = []
+        for u in dummies:
+            total = sum((g * vi).sum() for g, vi in zip(grads_in, v))
+            jv.extend(_grads(total, (u,), None, create_graph, strict, "jvp")
+                      if isinstance(total, Tensor) else
+                      [Tensor._make(np.zeros(u.shape, u.dtype), None)])
+    outputs = outputs if create_graph else tuple(o.detach() for o in outputs)
+    return _finish(outputs, (out_tuple,)), _finish(tuple(jv), (out_tuple,))
+
+
+def _scalar_grad(func, inputs, strict):
+    out_tuple, outputs = _as_tuple(func(*inputs), "outputs of func")
+    if out_tuple or outputs[0].size != 1:
+        raise RuntimeError("The function given to hvp/vhp should return a single Tensor with a "
+                           "single element.")
+    (out,) = outputs
+    return out, _grads(out, inputs, None, True, strict, "gradient")
+
+
+def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """`(func(*inputs), v^T H)` for a function with a single-element output."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs")
+    with enable_grad():
+        inputs = _prepare(inputs, create_graph)
+        v = _check_v(_default_v(v, inputs), inputs, "v")
+        out, g = _scalar_grad(func, inputs, strict)
+        total = sum((gi * vi).sum() for gi, vi in zip(g, v))
+        result = _grads(total, inputs, None, create_graph, strict, "vhp")
+    out = out if create_graph else out.detach()
+    return out, _finish(tuple(result), (in_tuple,))
+
+
+def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """`(func(*inputs), H v)` for a function with a single-element output."""
+    in_tuple, inputs = _as_tuple(inputs, "inputs")
+    with enable_grad():
+        inputs = _prepare(inputs, create_graph)
+        v = _check_v(_default_v(v, inputs), inputs, "v")
+        out, g = _scalar_grad(func, inputs, strict)
+        # H v = d/du [ (d/dx <g(x), u>) . v ]  (PyTorch's double-backward; exact when H is not
+        # symmetric, e.g. for non-smooth f).
+        dummies = tuple(Tensor(np.zeros(x.shape, x.dtype), requires_grad=True) for x in inputs)
+        inner = sum((gi * ui).sum() for gi, ui in zip(g, dummies))
+        double = _grads(inner, inputs, None, True, strict, "hvp")
+        total = sum((di * vi).sum() for di, vi in zip(double, v))
+        result = _grads(total, dummies, None, create_graph, strict, "hvp")
+    out = out if create_graph else out.detach()
+    return out, _finish(tuple(result), (in_tuple,))
+
+
+def _default_v(v, inputs):
+    if v is None:
+        if any(x.size != 1 for x in inputs):
+            raise RuntimeError("The vector v can only be None if the input to the user-provided "
+                               "function is a single Tensor with a single element.")
+        return tuple(Tensor._make(np.ones(x.shape, x.dtype), None) for x in inputs)
+    return v

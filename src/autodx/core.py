@@ -1,0 +1,284 @@
+"""The core: primitives, `bind`, the trace stack, tracer bases and the error types.
+
+Invariants:
+- `bind` is the only interception point. Arrays are positional, params keyword-only.
+- Every transformation owns one `MainTrace` on the stack; its `id` is never reused and it is
+  marked dead when the transformation returns, so a tracer that escapes is caught, and a
+  tracer of another trace is a constant to this one (no perturbation confusion).
+- Level 0 is the permanent eager trace of `Tensor` (torch face); transforms stack above it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+# ----------------------------------------------------------------------------- errors
+# Each subclasses the builtin that PyTorch (torch face) or JAX (JAX face) raises for the same
+# mistake, so users' existing `except` clauses keep working.
+
+
+class NotDifferentiableError(TypeError, RuntimeError):
+    """Differentiating with respect to an integer or boolean value."""
+
+
+class NonScalarOutputError(TypeError, RuntimeError):
+    """`grad`/`backward()` asked of an output with more than one element."""
+
+
+class ArgnumsError(ValueError):
+    """`argnums` names a positional argument the function was not given."""
+
+
+class FreedGraphError(RuntimeError):
+    """A second backward pass through a graph whose saved values were freed."""
+
+
+class InPlaceModificationError(RuntimeError):
+    """A tensor saved for the backward pass was modified in place."""
+
+
+class TracerConversionError(TypeError, RuntimeError):
+    """A traced value (or a Tensor that requires grad) was turned into a float or ndarray,
+    which would silently drop its derivative."""
+
+
+class EscapedTracerError(RuntimeError):
+    """A tracer was used after the transformation that made it had returned."""
+
+
+class UnsupportedNumpyFunctionError(TypeError):
+    """A NumPy function autodx cannot differentiate was called on a traced value."""
+
+
+# ----------------------------------------------------------------------------- primitives
+
+PRIMITIVES: dict[str, Primitive] = {}
+
+
+class Primitive:
+    """A named operation that owns its rules.
+
+    impl(*arrays, **params) -> ndarray (NumPy; never mutates its inputs)
+    jvp(primals, tangents, **params) -> (out, out_dot)
+    vjp(needs, g, out, *primals, **params) -> tuple, one cotangent (or None) per input;
+        `needs[i]` says whether input i wants one. The engine sums each to its input's shape.
+    batch(axis_size, args, dims, **params) -> (out, out_dim)
+    linear: the op is linear in all its array inputs jointly (jvp = the op on the tangents).
+    nondiff: the output is piecewise constant (comparisons); it never carries a derivative.
+    """
+
+    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "linear", "nondiff", "missing")
+
+    def __init__(self, name: str, impl: Callable, *, linear: bool = False, nondiff: bool = False):
+        if name in PRIMITIVES:
+            raise ValueError(f"primitive {name!r} is already registered")
+        self.name, self.impl, self.linear, self.nondiff = name, impl, linear, nondiff
+        self.jvp = self.vjp = self.batch = None
+        self.missing: dict[str, str] = {}  # rule name -> why it is not there yet
+        PRIMITIVES[name] = self
+
+    def def_jvp(self, rule: Callable) -> Callable:
+        self.jvp = rule
+        return rule
+
+    def def_vjp(self, rule: Callable) -> Callable:
+        self.vjp = rule
+        return rule
+
+    def def_batch(self, rule: Callable) -> Callable:
+        self.batch = rule
+        return rule
+
+    def mark_missing(self, rule: str, why: str) -> None:
+        """Declare a rule deliberately absent, so the completeness test accepts it."""
+        self.missing[rule] = why
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name})"
+
+
+# ----------------------------------------------------------------------------- traces
+
+_trace_ids = itertools.count()
+
+
+class MainTrace:
+    """One running transformation. `id` is never reused; `alive` turns False on exit."""
+
+    __slots__ = ("level", "trace", "id", "alive", "payload")
+
+    def __init__(self, level: int, trace_type: type, payload: Any = None):
+        self.level, self.id, self.alive, self.payload = level, next(_trace_ids), True, payload
+        self.trace = trace_type(self)
+
+    def __repr__(self) -> str:
+        return f"MainTrace(level={self.level}, id={self.id}, {type(self.trace).__name__})"
+
+
+class Trace:
+    """Interprets primitives for one transformation. Subclasses define the three methods."""
+
+    __slots__ = ("main",)
+
+    def __init__(self, main: MainTrace):
+        self.main = main
+
+    def pure(self, value):  # a constant of this trace
+        raise NotImplementedError
+
+    def lift(self, value):  # a tracer of a lower trace: a constant of this one
+        return self.pure(value)
+
+    def process_primitive(self, prim: Primitive, tracers: list, params: dict):
+        raise NotImplementedError
+
+
+class Tracer:
+    """A value being traced by one `Trace`. Operators come from `numpy.ARRAY_METHODS`."""
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+    __hash__ = object.__hash__  # `==` is elementwise, identity keeps tracers usable as keys
+
+    @property
+    def shape(self) -> tuple:
+        return shape_of(self.primal_value())
+
+    @property
+    def dtype(self) -> np.dtype:
+        return _dtype(self.primal_value())
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d value")
+        return self.shape[0]
+
+    def primal_value(self):
+        """The next value down (may itself be a tracer of a lower trace)."""
+        raise NotImplementedError
+
+    def concrete(self) -> np.ndarray:
+        """The underlying NumPy value, through every trace (for control flow, printing)."""
+        v = self
+        while isinstance(v, Tracer):
+            v = v.primal_value()
+        return np.asarray(v)
+
+    # Python control flow on concrete values is allowed; silently dropping a derivative is not.
+    def __bool__(self) -> bool:
+        return bool(self.concrete())
+
+    def _conversion_error(self, what: str):
+        return TracerConversionError(
+            f"{what} was called on a value that autodx is differentiating or batching "
+            f"(shape {self.shape}, dtype {self.dtype}); converting it would silently drop its "
+            "derivative. Keep the computation in autodx operations (ad.numpy or the value's "
+            "methods), return the value instead, or wrap it in ad.stop_gradient(...) if you "
+            "really want a constant."
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        raise self._conversion_error("np.asarray()/np.array()")
+
+    def __float__(self):
+        raise self._conversion_error("float()")
+
+    def __int__(self):
+        raise self._conversion_error("int()")
+
+    def item(self):
+        raise self._conversion_error(".item()")
+
+    def tolist(self):
+        raise self._conversion_error(".tolist()")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.concrete()!r})"
+
+
+def _dtype(value) -> np.dtype:
+    if isinstance(value, (np.ndarray, np.generic, Tracer)):
+        return value.dtype
+    return np.result_type(value)
+
+
+def shape_of(value) -> tuple:
+    return value.shape if isinstance(value, (np.ndarray, np.generic, Tracer)) else np.shape(value)
+
+
+def dtype_of(value) -> np.dtype:
+    return _dtype(value)
+
+
+# The running transformations. Level 0 is the permanent eager trace of `Tensor` (made in
+# tensor.py, never on this stack); transformations take levels 1, 2, ... as they nest.
+trace_stack: list[MainTrace] = []
+
+
+@contextmanager
+def new_main(trace_type: type, payload: Any = None):
+    """Push a fresh transformation on the stack for the duration of the block."""
+    main = MainTrace(len(trace_stack) + 1, trace_type, payload)
+    trace_stack.append(main)
+    try:
+        yield main
+    finally:
+        main.alive = False
+        trace_stack.remove(main)
+
+
+def bind(prim: Primitive, *args, **params):
+    """Apply `prim`: by its NumPy impl, or by the highest trace among the arguments."""
+    # PERF: the common cases are no tracer at all, or tracers of a single trace.
+    top = None
+    for a in args:
+        if isinstance(a, Tracer):
+            main = a._trace.main
+            if top is None or main.level > top.level:
+                top = main
+            elif main is not top and main.level == top.level:
+                _raise_same_level(main, top)
+    if top is None:
+        return prim.impl(*args, **params)
+    if not top.alive:
+        raise _escaped(top)
+    trace = top.trace
+    tracers = [a if isinstance(a, Tracer) and a._trace is trace else _raise_to(trace, a)
+               for a in args]
+    return trace.process_primitive(prim, tracers, params)
+
+
+def _raise_to(trace: Trace, value):
+    if not isinstance(value, Tracer):
+        return trace.pure(value)
+    main = value._trace.main
+    if not main.alive:
+        raise _escaped(main)
+    return trace.lift(value)
+
+
+def _raise_same_level(a: MainTrace, b: MainTrace):
+    dead = a if not a.alive else b
+    raise _escaped(dead)
+
+
+def _escaped(main: MainTrace) -> EscapedTracerError:
+    return EscapedTracerError(
+        f"a value traced by a transformation that has already returned ({main}) was used "
+        "again. This happens when a function under grad/jvp/vjp/vmap stores an intermediate "
+        "value in a global or a closure and it is used after the call. Return the value from "
+        "the function instead (has_aux=True returns extra outputs)."
+    )

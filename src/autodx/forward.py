@@ -1,0 +1,76 @@
+"""Forward mode: `JVPTracer(primal, tangent)`, and `jvp_flat`, which pushes tangents through a
+function. A `None` tangent is a symbolic zero; rules see zeros only where they must."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .core import Trace, Tracer, bind, dtype_of, new_main, shape_of
+from .prims import broadcast_to, convert
+from .tree import tree_flatten, tree_unflatten
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace: Trace, primal, tangent):
+        self._trace, self.primal, self.tangent = trace, primal, tangent
+
+    def primal_value(self):
+        return self.primal
+
+
+def zeros_like_value(x):
+    """Concrete zeros with x's shape, and x's dtype when it is a float (else float64)."""
+    dtype = dtype_of(x)
+    return np.zeros(shape_of(x), dtype if dtype.kind in "fc" else np.float64)
+
+
+class JVPTrace(Trace):
+    __slots__ = ()
+
+    def pure(self, value):
+        return JVPTracer(self, value, None)
+
+    def process_primitive(self, prim, tracers, params):
+        primals = [t.primal for t in tracers]
+        tangents = [t.tangent for t in tracers]
+        if prim.nondiff or all(t is None for t in tangents):
+            return bind(prim, *primals, **params)  # a constant to this trace
+        if prim.linear:
+            out = bind(prim, *primals, **params)
+            t_out = bind(prim, *[zeros_like_value(p) if t is None else t
+                                 for p, t in zip(primals, tangents)], **params)
+        elif prim.jvp is None:
+            raise NotImplementedError(f"forward-mode differentiation of {prim.name!r} is not "
+                                      "implemented; use reverse mode (grad, vjp, jacrev).")
+        else:
+            out, t_out = prim.jvp(primals, tangents, **params)
+        return JVPTracer(self, out, fit_tangent(t_out, out))
+
+
+def fit_tangent(t, out):
+    """Broadcast a tangent to the output's shape and cast it to the output's dtype."""
+    if shape_of(t) != shape_of(out):
+        t = broadcast_to(t, shape_of(out))
+    return convert(t, dtype_of(out))
+
+
+def jvp_flat(fun: Callable, primals: list, tangents: list) -> tuple[object, object]:
+    """Run `fun(*tracers)`; return (out pytree of primals, out pytree of tangents)."""
+    with new_main(JVPTrace) as main:
+        tracers = [JVPTracer(main.trace, p, t) for p, t in zip(primals, tangents)]
+        out = fun(*tracers)
+        leaves, treedef = tree_flatten(out)
+        outs, out_tangents = [], []
+        for leaf in leaves:
+            if isinstance(leaf, JVPTracer) and leaf._trace is main.trace:
+                outs.append(leaf.primal)
+                out_tangents.append(zeros_like_value(leaf.primal) if leaf.tangent is None
+                                    else leaf.tangent)
+            else:
+                outs.append(leaf)
+                out_tangents.append(zeros_like_value(leaf))
+    return tree_unflatten(treedef, outs), tree_unflatten(treedef, out_tangents)

@@ -1,0 +1,285 @@
+"""Elementwise primitives. The common case is one declaration with the local derivative given
+once: `unary` and `binary` derive the JVP, the VJP and the batching rule from it, so the two
+modes cannot drift apart. Broadcasting is the engines' job (they sum cotangents to shape and
+broadcast tangents), never a rule's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..core import Primitive, bind, shape_of
+from .shape import moveaxis, reshape
+
+
+def _elementwise_batch(prim: Primitive) -> Callable:
+    """Move batch axes to the front and pad per-example ranks so NumPy broadcasting lines the
+    remaining axes up as it would per example; unmapped arguments broadcast as they are."""
+
+    def rule(axis_size, args, dims, **params):
+        out_rank = max(len(shape_of(x)) - (d is not None) for x, d in zip(args, dims))
+        moved = []
+        for x, d in zip(args, dims):
+            if d is not None:
+                x = moveaxis(x, d, 0)
+                shape = shape_of(x)
+                if len(shape) - 1 < out_rank:
+                    x = reshape(x, shape[:1] + (1,) * (out_rank - len(shape) + 1) + shape[1:])
+            moved.append(x)
+        return bind(prim, *moved, **params), 0
+
+    rule.__name__ = rule.__qualname__ = f"_{prim.name}_batch"
+    return rule
+
+
+def _named(fn: Callable, name: str) -> Callable:
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def unary(name: str, impl: Callable, d: Callable | None = None, *,
+          nondiff: bool = False) -> Primitive:
+    """Declare `out = impl(x)` with local derivative `d(x, out)`."""
+    prim = Primitive(name, impl, nondiff=nondiff)
+    prim.batch = _elementwise_batch(prim)
+    if d is None:
+        return prim
+
+    def jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        out = bind(prim, x)
+        return out, mul(t, d(x, out))
+
+    def vjp(needs, g, out, x):
+        return (mul(g, d(x, out)),)
+
+    prim.jvp, prim.vjp = _named(jvp, f"_{name}_jvp"), _named(vjp, f"_{name}_vjp")
+    return prim
+
+
+def binary(name: str, impl: Callable, dx: Callable, dy: Callable) -> Primitive:
+    """Declare `out = impl(x, y)` with partials `dx(x, y, out)` and `dy(x, y, out)`."""
+    prim = Primitive(name, impl)
+    prim.batch = _elementwise_batch(prim)
+
+    def jvp(primals, tangents):
+        (x, y), (tx, ty) = primals, tangents
+        out = bind(prim, x, y)
+        terms = [mul(t, dfun(x, y, out)) for t, dfun in ((tx, dx), (ty, dy)) if t is not None]
+        return out, terms[0] if len(terms) == 1 else add(*terms)
+
+    def vjp(needs, g, out, x, y):
+        return (mul(g, dx(x, y, out)) if needs[0] else None,
+                mul(g, dy(x, y, out)) if needs[1] else None)
+
+    prim.jvp, prim.vjp = _named(jvp, f"_{name}_jvp"), _named(vjp, f"_{name}_vjp")
+    return prim
+
+
+def linear_binary(name: str, impl: Callable, sign_y: int) -> Primitive:
+    """`x + y` or `x - y`: linear, cotangents `g` and `sign_y * g`."""
+    prim = Primitive(name, impl, linear=True)
+    prim.batch = _elementwise_batch(prim)
+
+    def vjp(needs, g, out, x, y):
+        return (g if needs[0] else None,
+                (g if sign_y > 0 else neg(g)) if needs[1] else None)
+
+    prim.vjp = _named(vjp, f"_{name}_vjp")
+    return prim
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
+add_p = linear_binary("add", np.add, +1)
+sub_p = linear_binary("sub", np.subtract, -1)
+neg_p = Primitive("neg", np.negative, linear=True)
+neg_p.batch = _elementwise_batch(neg_p)
+
+
+@neg_p.def_vjp
+def _neg_vjp(needs, g, out, x):
+    return (neg(g),)
+
+
+mul_p = binary("mul", np.multiply, dx=lambda x, y, out: y, dy=lambda x, y, out: x)
+div_p = binary("div", np.true_divide,
+               dx=lambda x, y, out: div(1.0, y),
+               dy=lambda x, y, out: neg(div(out, y)))
+
+
+def _pow_dx(x, y, out):
+    # d/dx x**y = y * x**(y-1). NOTE: taken as 0 where y == 0 (also at x == 0, where the
+    # formula is 0 * inf), as PyTorch and JAX do; the inner `where` keeps higher orders finite.
+    if isinstance(y, (int, float)):
+        return 0.0 if y == 0 else mul(y, pow(x, y - 1))
+    y_is_zero = equal(y, 0)
+    return where(y_is_zero, 0.0, mul(y, pow(x, sub(where(y_is_zero, 1.0, y), 1))))
+
+
+def _pow_dy(x, y, out):
+    # d/dy x**y = log(x) * x**y. NOTE: taken as 0 where x == 0 (the one-sided limit for y > 0,
+    # PyTorch's convention); NaN for negative x, as in PyTorch and JAX.
+    x_is_zero = equal(x, 0)
+    return where(x_is_zero, 0.0, mul(out, log(where(x_is_zero, 1.0, x))))
+
+
+pow_p = binary("pow", np.power, dx=_pow_dx, dy=_pow_dy)
+
+# NOTE: at ties, maximum/minimum split the gradient evenly (0.5 each), as PyTorch and JAX do.
+maximum_p = binary("maximum", np.maximum,
+                   dx=lambda x, y, out: _tie_split(greater(x, y), equal(x, y)),
+                   dy=lambda x, y, out: _tie_split(less(x, y), equal(x, y)))
+minimum_p = binary("minimum", np.minimum,
+                   dx=lambda x, y, out: _tie_split(less(x, y), equal(x, y)),
+                   dy=lambda x, y, out: _tie_split(greater(x, y), equal(x, y)))
+
+
+def _tie_split(wins, ties):
+    return where(wins, 1.0, where(ties, 0.5, 0.0))
+
+
+# ----------------------------------------------------------------------------- transcendental
+
+exp_p = unary("exp", np.exp, d=lambda x, out: out)
+log_p = unary("log", np.log, d=lambda x, out: div(1.0, x))
+sin_p = unary("sin", np.sin, d=lambda x, out: cos(x))
+cos_p = unary("cos", np.cos, d=lambda x, out: neg(sin(x)))
+tan_p = unary("tan", np.tan, d=lambda x, out: add(1.0, mul(out, out)))
+tanh_p = unary("tanh", np.tanh, d=lambda x, out: sub(1.0, mul(out, out)))
+sqrt_p = unary("sqrt", np.sqrt, d=lambda x, out: div(0.5, out))  # NOTE: inf at 0, as peers
+# NOTE: abs has derivative sign(x), so 0 at x == 0 (PyTorch and HIPS autograd; JAX gives 1).
+abs_p = unary("abs", np.abs, d=lambda x, out: sign(x))
+sign_p = unary("sign", np.sign, nondiff=True)  # zero derivative everywhere
+
+# ----------------------------------------------------------------------------- comparisons
+
+equal_p = Primitive("equal", np.equal, nondiff=True)
+not_equal_p = Primitive("not_equal", np.not_equal, nondiff=True)
+less_p = Primitive("less", np.less, nondiff=True)
+less_equal_p = Primitive("less_equal", np.less_equal, nondiff=True)
+greater_p = Primitive("greater", np.greater, nondiff=True)
+greater_equal_p = Primitive("greater_equal", np.greater_equal, nondiff=True)
+for _p in (equal_p, not_equal_p, less_p, less_equal_p, greater_p, greater_equal_p):
+    _p.batch = _elementwise_batch(_p)
+
+# ----------------------------------------------------------------------------- where
+
+where_p = Primitive("where", np.where)
+where_p.batch = _elementwise_batch(where_p)
+
+
+@where_p.def_jvp
+def _where_jvp(primals, tangents):
+    (c, x, y), (_, tx, ty) = primals, tangents
+    out = where(c, x, y)
+    return out, where(c, 0.0 if tx is None else tx, 0.0 if ty is None else ty)
+
+
+@where_p.def_vjp
+def _where_vjp(needs, g, out, c, x, y):
+    # NOTE: the unselected branch gets exactly 0, but a NaN or inf computed there still makes
+    # NaN through 0 * inf upstream; guard the *input* of that branch (the double-where trick).
+    return (None,
+            where(c, g, 0.0) if needs[1] else None,
+            where(c, 0.0, g) if needs[2] else None)
+
+
+# ----------------------------------------------------------------------------- wrappers
+
+def add(x, y):
+    return bind(add_p, x, y)
+
+
+def sub(x, y):
+    return bind(sub_p, x, y)
+
+
+def neg(x):
+    return bind(neg_p, x)
+
+
+def mul(x, y):
+    return bind(mul_p, x, y)
+
+
+def div(x, y):
+    return bind(div_p, x, y)
+
+
+def pow(x, y):  # noqa: A001 - the NumPy name
+    return bind(pow_p, x, y)
+
+
+def maximum(x, y):
+    return bind(maximum_p, x, y)
+
+
+def minimum(x, y):
+    return bind(minimum_p, x, y)
+
+
+def exp(x):
+    return bind(exp_p, x)
+
+
+def log(x):
+    return bind(log_p, x)
+
+
+def sin(x):
+    return bind(sin_p, x)
+
+
+def cos(x):
+    return bind(cos_p, x)
+
+
+def tan(x):
+    return bind(tan_p, x)
+
+
+def tanh(x):
+    return bind(tanh_p, x)
+
+
+def sqrt(x):
+    return bind(sqrt_p, x)
+
+
+def abs(x):  # noqa: A001 - the NumPy name
+    return bind(abs_p, x)
+
+
+def sign(x):
+    return bind(sign_p, x)
+
+
+def equal(x, y):
+    return bind(equal_p, x, y)
+
+
+def not_equal(x, y):
+    return bind(not_equal_p, x, y)
+
+
+def less(x, y):
+    return bind(less_p, x, y)
+
+
+def less_equal(x, y):
+    return bind(less_equal_p, x, y)
+
+
+def greater(x, y):
+    return bind(greater_p, x, y)
+
+
+def greater_equal(x, y):
+    return bind(greater_equal_p, x, y)
+
+
+def where(c, x, y):
+    return bind(where_p, c, x, y)

@@ -1,0 +1,137 @@
+"""Shape primitives: reshape, broadcast_to, transpose, concatenate, convert (dtype cast).
+
+All are linear, so their JVP is the op applied to the tangent (derived by the forward engine).
+Params are canonical: shapes and permutations are tuples of ints with no -1 or negative axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import Primitive, bind, dtype_of, shape_of
+from .index import SliceSpec, getitem
+
+# ----------------------------------------------------------------------------- reshape
+
+reshape_p = Primitive("reshape", lambda x, *, shape: np.reshape(x, shape), linear=True)
+
+
+def reshape(x, shape: tuple):
+    return bind(reshape_p, x, shape=shape)
+
+
+@reshape_p.def_vjp
+def _reshape_vjp(needs, g, out, x, *, shape):
+    return (reshape(g, shape_of(x)),)
+
+
+@reshape_p.def_batch
+def _reshape_batch(axis_size, args, dims, *, shape):
+    (x,), (d,) = args, dims
+    return reshape(moveaxis(x, d, 0), (axis_size, *shape)), 0
+
+
+# ----------------------------------------------------------------------------- broadcast_to
+
+broadcast_to_p = Primitive("broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape),
+                           linear=True)
+
+
+def broadcast_to(x, shape: tuple):
+    return bind(broadcast_to_p, x, shape=shape)
+
+
+@broadcast_to_p.def_vjp
+def _broadcast_to_vjp(needs, g, out, x, *, shape):
+    return (g,)  # the engine sums the cotangent back to x's shape
+
+
+@broadcast_to_p.def_batch
+def _broadcast_to_batch(axis_size, args, dims, *, shape):
+    (x,), (d,) = args, dims
+    x = moveaxis(x, d, 0)
+    pad = len(shape) - (x.ndim - 1)  # align per-example dims to the right, after the batch axis
+    x = reshape(x, (axis_size,) + (1,) * pad + tuple(x.shape[1:]))
+    return broadcast_to(x, (axis_size, *shape)), 0
+
+
+# ----------------------------------------------------------------------------- transpose
+
+transpose_p = Primitive("transpose", lambda x, *, perm: np.transpose(x, perm), linear=True)
+
+
+def transpose(x, perm: tuple):
+    return bind(transpose_p, x, perm=perm)
+
+
+@transpose_p.def_vjp
+def _transpose_vjp(needs, g, out, x, *, perm):
+    return (transpose(g, tuple(np.argsort(perm).tolist())),)
+
+
+@transpose_p.def_batch
+def _transpose_batch(axis_size, args, dims, *, perm):
+    (x,), (d,) = args, dims
+    return transpose(moveaxis(x, d, 0), (0, *(p + 1 for p in perm))), 0
+
+
+def moveaxis(x, source: int, destination: int):
+    """Move one axis, as np.moveaxis; both axes non-negative or negative."""
+    ndim = len(shape_of(x))
+    source, destination = source % ndim, destination % ndim
+    if source == destination:
+        return x
+    perm = [i for i in range(ndim) if i != source]
+    perm.insert(destination, source)
+    return transpose(x, tuple(perm))
+
+
+# ----------------------------------------------------------------------------- concatenate
+
+concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis), linear=True)
+
+
+def concatenate(xs, axis: int):
+    return bind(concatenate_p, *xs, axis=axis)
+
+
+@concatenate_p.def_vjp
+def _concatenate_vjp(needs, g, out, *xs, axis):
+    cts, start = [], 0
+    for x, need in zip(xs, needs):
+        size = shape_of(x)[axis]
+        if need:
+            index = (SliceSpec(None, None, None),) * axis + (SliceSpec(start, start + size, None),)
+            cts.append(getitem(g, index))
+        else:
+            cts.append(None)
+        start += size
+    return tuple(cts)
+
+
+@concatenate_p.def_batch
+def _concatenate_batch(axis_size, args, dims, *, axis):
+    moved = [moveaxis(x, d, 0) if d is not None else
+             broadcast_to(x, (axis_size, *shape_of(x))) for x, d in zip(args, dims)]
+    return concatenate(moved, axis + 1), 0
+
+
+# ----------------------------------------------------------------------------- convert
+
+convert_p = Primitive("convert", lambda x, *, dtype: np.asarray(x).astype(dtype), linear=True)
+
+
+def convert(x, dtype):
+    """Cast to `dtype` (a canonical np.dtype); a no-op when the dtype already matches."""
+    dtype = np.dtype(dtype)
+    return x if dtype_of(x) == dtype else bind(convert_p, x, dtype=dtype)
+
+
+@convert_p.def_vjp
+def _convert_vjp(needs, g, out, x, *, dtype):
+    return (g,)  # the engine casts the cotangent back to x's dtype
+
+
+@convert_p.def_batch
+def _convert_batch(axis_size, args, dims, *, dtype):
+    return convert(args[0], dtype), dims[0]

@@ -1,0 +1,213 @@
+"""Reverse mode: `Node`, the record of one primitive application, and `backward_pass`, the one
+engine behind both the functional `vjp` and `Tensor.backward`.
+
+Invariants:
+- The walk is iterative and visits nodes in reverse topological order, so every node has
+  received all of its cotangent before it propagates (no recursion: a million-op chain works).
+- Cotangents are accumulated out of place; the engine, not the rules, sums each one down to
+  its input's shape and casts it to its input's dtype.
+- Without `retain_graph`, each node drops its saved values as soon as it has run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from .core import (
+    FreedGraphError,
+    InPlaceModificationError,
+    Trace,
+    Tracer,
+    bind,
+    dtype_of,
+    new_main,
+    shape_of,
+)
+from .prims import add, convert, sum_to_shape
+from .tree import tree_flatten, tree_unflatten
+
+
+class Node:
+    """`prim(*primals, **params) = out`, with the nodes its inputs came from (`parents`, None
+    for constants). A leaf has `prim=None`; `target` is a weakref to its Tensor, if any."""
+
+    __slots__ = ("prim", "params", "primals", "out", "parents", "versions", "hooks", "target",
+                 "freed", "__weakref__")
+
+    def __init__(self, prim, params, primals, out, parents):
+        self.prim, self.params, self.primals, self.out, self.parents = (
+            prim, params, primals, out, parents)
+        self.versions = self.hooks = self.target = None
+        self.freed = False
+
+    @classmethod
+    def leaf(cls, target=None) -> Node:
+        node = cls(None, None, None, None, ())
+        node.target = target
+        return node
+
+    def name(self) -> str:
+        if self.prim is None:
+            return "AccumulateGrad"
+        return "".join(p.title() for p in self.prim.name.split("_")) + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    def free(self) -> None:
+        self.primals = self.out = self.versions = None
+        self.parents = ()
+        self.freed = True
+
+
+# ----------------------------------------------------------------------------- functional VJP
+
+class VJPTracer(Tracer):
+    __slots__ = ("value", "node")
+
+    def __init__(self, trace: Trace, value, node: Node | None):
+        self._trace, self.value, self.node = trace, value, node
+
+    def primal_value(self):
+        return self.value
+
+
+class VJPTrace(Trace):
+    __slots__ = ()
+
+    def pure(self, value):
+        return VJPTracer(self, value, None)
+
+    def process_primitive(self, prim, tracers, params):
+        values = [t.value for t in tracers]
+        out = bind(prim, *values, **params)
+        parents = tuple(t.node for t in tracers)
+        if prim.nondiff or parents.count(None) == len(parents):
+            return out  # a constant to this trace
+        check_has_vjp(prim)
+        return VJPTracer(self, out, Node(prim, params, values, out, parents))
+
+
+def check_has_vjp(prim) -> None:
+    if prim.vjp is None and not prim.nondiff:
+        raise NotImplementedError(f"reverse-mode differentiation of {prim.name!r} is not "
+                                  "implemented; use forward mode (jvp, jacfwd).")
+
+
+def vjp_flat(fun: Callable, primals: Sequence):
+    """Trace `fun(*primals)` for reverse mode.
+
+    Returns (out, out_nodes, treedef, leaves): the flat output values, the node each came from
+    (None for outputs that do not depend on the inputs), the output structure, and the leaf
+    node of each input, to pass to `backward_pass` as `capture`."""
+    with new_main(VJPTrace) as main:
+        leaves = [Node.leaf() for _ in primals]
+        out = fun(*[VJPTracer(main.trace, x, leaf) for x, leaf in zip(primals, leaves)])
+        flat, treedef = tree_flatten(out)
+        values, nodes = [], []
+        for x in flat:
+            own = isinstance(x, VJPTracer) and x._trace is main.trace
+            values.append(x.value if own else x)
+            nodes.append(x.node if own else None)
+    return values, nodes, treedef, leaves
+
+
+def lower_aux(aux, main_trace):
+    """Aux outputs are returned as plain values of the level below."""
+    flat, treedef = tree_flatten(aux)
+    return tree_unflatten(treedef, [x.value if isinstance(x, VJPTracer) and x._trace is main_trace
+                                    else x for x in flat])
+
+
+# ----------------------------------------------------------------------------- the engine
+
+def _fit(ct, primal):
+    """Sum a cotangent down to its primal's shape and cast it to the primal's dtype."""
+    shape = shape_of(primal)
+    if shape_of(ct) != shape:
+        ct = sum_to_shape(ct, shape)
+    return convert(ct, dtype_of(primal))
+
+
+def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
+                  capture: Sequence[Node] = (), on_leaf: Callable | None = None,
+                  wrap: Callable | None = None) -> list:
+    """Propagate `cts` (one per root) back through the graph.
+
+    capture: nodes whose total cotangent to return, in order (None where none arrived).
+    on_leaf(node, g): called for every leaf node reached (the tape's `.grad` accumulation).
+    wrap(value, node): if given, rules receive `wrap(...)` of their saved values instead of the
+        raw values, so the backward pass is itself recorded (`create_graph=True`).
+    """
+    # Count, for every node, how many consumers will send it a cotangent.
+    pending: dict[Node, int] = {}
+    stack = [r for r in roots if r is not None]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for parent in node.parents:
+            if parent is not None:
+                pending[parent] = pending.get(parent, 0) + 1
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+
+    grads: dict[Node, object] = {}
+    for root, ct in zip(roots, cts):
+        if root is not None and ct is not None:
+            grads[root] = add(grads[root], ct) if root in grads else ct
+    captured = {node: None for node in capture}
+    ready = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
+
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node, None)
+        if g is not None and node.hooks:
+            for hook in node.hooks:
+                result = hook(g)
+                g = g if result is None else result
+        if node in captured:
+            captured[node] = g
+        if node.prim is None:
+            if on_leaf is not None and g is not None:
+                on_leaf(node, g)
+            continue
+        if node.freed:
+            raise FreedGraphError(
+                "Trying to backward through the graph a second time: its saved values were "
+                "freed by the first backward(). Pass retain_graph=True to the first "
+                "backward()/autograd.grad() call if you need to go through it again.")
+        parents = node.parents
+        if g is not None:
+            _check_versions(node)
+            if wrap is None:
+                primals, out = node.primals, node.out
+            else:
+                primals = [wrap(v, p) for v, p in zip(node.primals, parents)]
+                out = wrap(node.out, node)
+            needs = tuple(p is not None for p in parents)
+            parent_cts = node.prim.vjp(needs, g, out, *primals, **node.params)
+            for parent, ct, primal in zip(parents, parent_cts, primals):
+                if parent is not None and ct is not None:
+                    ct = _fit(ct, primal)
+                    grads[parent] = add(grads[parent], ct) if parent in grads else ct
+        if not retain_graph:
+            node.free()
+        for parent in parents:
+            if parent is not None:
+                pending[parent] -= 1
+                if not pending[parent]:
+                    ready.append(parent)
+    return [captured[node] for node in capture]
+
+
+def _check_versions(node: Node) -> None:
+    if node.versions is None:
+        return
+    for i, (box, expected) in enumerate(node.versions):
+        if box[0] != expected:
+            raise InPlaceModificationError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: input {i} of {node.name()} is at version {box[0]}; "
+                f"expected version {expected} instead. Hint: compute the new value out of place "
+                f"(y = y + 1 instead of y += 1), or .clone() the tensor before modifying it.")

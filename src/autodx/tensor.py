@@ -1,0 +1,467 @@
+"""The torch face: `Tensor`, the grad mode, and the eager tape.
+
+A `Tensor` is a tracer of the permanent eager trace (level 0, below every transformation), so
+torch-style code and functional transforms mix freely. `requires_grad=True` gives a leaf a
+`Node`; every operation on such tensors records a `Node` (unless grad mode is off), and
+`backward` runs the same `backward_pass` as the functional `vjp`. With `create_graph=True` the
+rules receive Tensors, so the backward pass is itself recorded: `.backward` twice works.
+In-place operations compute out of place, then rebind the tensor and bump its version; nodes
+that saved the old version refuse to run.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from . import numpy as anp
+from .core import (
+    MainTrace,
+    NonScalarOutputError,
+    NotDifferentiableError,
+    Trace,
+    Tracer,
+    TracerConversionError,
+    shape_of,
+)
+from .prims import canonical_index, getitem, scatter
+from .reverse import Node, backward_pass, check_has_vjp
+
+# ----------------------------------------------------------------------------- grad mode
+
+_mode = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_mode, "enabled", True)
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode for the current thread."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _mode.enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _mode.enabled = self.prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        enabled = self.enabled
+
+        def wrapped(*args, **kwargs):
+            with _GradMode(enabled):
+                return fn(*args, **kwargs)
+
+        wrapped.__name__, wrapped.__doc__ = fn.__name__, fn.__doc__
+        return wrapped
+
+
+class no_grad(_GradMode):
+    """`with ad.no_grad():` records nothing (e.g. for parameter updates)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(_GradMode):
+    def __init__(self):
+        super().__init__(True)
+
+
+class set_grad_enabled(_GradMode):
+    """Sets the mode at once; used as a context manager, restores the previous one on exit."""
+
+    def __init__(self, mode: bool):
+        super().__init__(bool(mode))
+        self.prev = is_grad_enabled()
+        _mode.enabled = self.enabled
+
+    def __enter__(self):
+        return self
+
+
+# ----------------------------------------------------------------------------- eager trace
+
+class EagerTrace(Trace):
+    """Level 0: evaluates at once and, in grad mode, records a Node per operation."""
+
+    __slots__ = ()
+
+    def pure(self, value):
+        return Tensor._make(value, None)
+
+    def process_primitive(self, prim, tracers, params):
+        values = [t._value for t in tracers]
+        out = prim.impl(*values, **params)
+        if prim.nondiff or not is_grad_enabled():
+            return Tensor._make(out, None)
+        parents = tuple(t._node for t in tracers)
+        if parents.count(None) == len(parents):
+            return Tensor._make(out, None)
+        check_has_vjp(prim)
+        node = Node(prim, params, values, out, parents)
+        if not prim.linear:  # linear rules never read their saved inputs
+            node.versions = tuple((t._version, t._version[0]) for t in tracers)
+        return Tensor._make(out, node)
+
+
+EAGER = MainTrace(0, EagerTrace)
+
+
+# ----------------------------------------------------------------------------- Tensor
+
+def _to_array(data, dtype) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data._value
+    elif isinstance(data, (list, tuple)):
+        data = [_to_array(d, None) if isinstance(d, (Tensor, list, tuple)) else d for d in data]
+    if isinstance(data, Tracer):
+        raise TypeError("ad.tensor() got a value traced by grad/jvp/vjp/vmap; return it from the "
+                        "transformed function instead of wrapping it.")
+    if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
+        array = np.asarray(data)
+        # NOTE: Python numbers become float64 (DESIGN.md), booleans stay booleans.
+        return array if array.dtype.kind in "bfc" else array.astype(np.float64)
+    return np.array(data, dtype=dtype)
+
+
+class Tensor(Tracer):
+    """An array that can record operations for `.backward()` (the PyTorch way).
+
+    >>> x = ad.tensor(2.0, requires_grad=True); (3 * x**2).backward(); x.grad
+    tensor(12.)
+    """
+
+    __slots__ = ("_value", "_node", "_version", "_grad", "__weakref__")
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self._trace, self._value, self._node = EAGER.trace, _to_array(data, dtype), None
+        self._version, self._grad = [0], None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, value, node: Node | None) -> Tensor:
+        # PERF: the hot path of every eager operation; skips __init__'s conversions.
+        t = object.__new__(cls)
+        t._trace, t._value, t._node, t._version, t._grad = EAGER.trace, value, node, [0], None
+        return t
+
+    def primal_value(self):
+        return self._value
+
+    # ------------------------------------------------------------------ autograd attributes
+    @property
+    def requires_grad(self) -> bool:
+        return self._node is not None
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            if not requires_grad:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables. "
+                                   "Use .detach() to get a tensor that does not require grad.")
+            return self
+        if requires_grad and self._node is None:
+            if np.dtype(self.dtype).kind not in "fc":
+                raise NotDifferentiableError(
+                    f"only floating-point tensors can require gradients, but this one has dtype "
+                    f"{self.dtype}. Create it as a float: ad.tensor(..., dtype=float) or "
+                    f"x.astype(float).")
+            self._node = Node.leaf(weakref.ref(self))
+        elif not requires_grad:
+            self._node = None
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None or self._node.prim is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        return None if self.is_leaf else self._node
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = None if value is None else value if isinstance(value, Tensor) else Tensor(
+            value)
+
+    @property
+    def data(self) -> Tensor:
+        return self.detach()
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares the version counter, as PyTorch)."""
+        t = Tensor._make(self._value, None)
+        t._version = self._version
+        return t
+
+    def clone(self) -> Tensor:
+        return anp.positive(self) if not self.requires_grad else self * 1
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf tensor after backward."""
+        if self.is_leaf or self._retains_grad:
+            return
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                _accumulate_into(t, g)
+
+        keep.retains_grad = True
+        self._node.hooks = (self._node.hooks or []) + [keep]
+
+    @property
+    def _retains_grad(self) -> bool:
+        return any(getattr(h, "retains_grad", False) for h in (self._node.hooks or ()))
+
+    @property
+    def retains_grad(self) -> bool:
+        return not self.is_leaf and self._retains_grad
+
+    def register_hook(self, hook: Callable) -> _HookHandle:
+        """`hook(grad) -> Tensor or None`, called with this tensor's gradient in backward."""
+        if self._node is None:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient; call .requires_grad_() on it first.")
+
+        def run(g):
+            result = hook(g if isinstance(g, Tensor) else Tensor._make(g, None))
+            if result is None:
+                return None
+            return result if isinstance(g, Tensor) else _value_of(result)
+
+        self._node.hooks = (self._node.hooks or []) + [run]
+        return _HookHandle(self._node, run)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (`gradient` weights a
+        non-scalar output: the result is gradient^T J)."""
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise TracerConversionError("Can't call numpy() on Tensor that requires grad. Use "
+                                        "tensor.detach().numpy() instead.")
+        return np.asarray(self._value)
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad:
+            raise TracerConversionError(
+                "this Tensor requires grad, so turning it into a NumPy array would drop its "
+                "derivative. Use tensor.detach().numpy(), or call ad.numpy functions (np.sin, "
+                "np.sum, ... on the tensor itself also work).")
+        array = np.asarray(self._value)
+        return array if dtype is None else array.astype(dtype)
+
+    def item(self) -> float:
+        if np.size(self._value) != 1:
+            raise ValueError(f"a Tensor with {np.size(self._value)} elements cannot be "
+                             "converted to a Python scalar")
+        return np.asarray(self._value).item()
+
+    def tolist(self):
+        return np.asarray(self._value).tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        value = np.asarray(self._value)
+        body = np.array2string(value, separator=", ", prefix="tensor(")
+        extras = []
+        if value.dtype != np.float64:
+            extras.append(f"dtype={value.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    __str__ = __repr__
+
+    def dim(self) -> int:
+        return self.ndim
+
+    # ------------------------------------------------------------------ in-place operations
+    def _inplace(self, compute: Callable[[Tensor], object]) -> Tensor:
+        if is_grad_enabled() and self.requires_grad and self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation. Wrap the update in `with ad.no_grad():`, or use an "
+                               "out-of-place operation (x = x + 1).")
+        alias = Tensor._make(self._value, self._node)  # its own version box: see module doc
+        new = compute(alias)
+        new_value = np.asarray(_value_of(new))
+        if new_value.shape != np.shape(self._value):
+            raise RuntimeError(f"in-place result of shape {new_value.shape} doesn't match the "
+                               f"tensor's shape {np.shape(self._value)}")
+        self._value = new_value.astype(self.dtype, copy=False)
+        if isinstance(new, Tensor) and new._node is not None:
+            self._node = new._node
+        self._version[0] += 1
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(lambda t: t + other)
+
+    def __isub__(self, other):
+        return self._inplace(lambda t: t - other)
+
+    def __imul__(self, other):
+        return self._inplace(lambda t: t * other)
+
+    def __itruediv__(self, other):
+        return self._inplace(lambda t: t / other)
+
+    def __ipow__(self, other):
+        return self._inplace(lambda t: t**other)
+
+    def __setitem__(self, index, value):
+        index = canonical_index(index)
+        self._inplace(lambda t: t + scatter(value - getitem(t, index), index=index,
+                                            shape=shape_of(t)))
+
+    def add_(self, other):
+        return self.__iadd__(other)
+
+    def sub_(self, other):
+        return self.__isub__(other)
+
+    def mul_(self, other):
+        return self.__imul__(other)
+
+    def zero_(self):
+        return self._inplace(lambda t: np.zeros_like(t._value))
+
+
+anp.install_array_methods(Tensor)
+
+
+class _HookHandle:
+    def __init__(self, node: Node, hook: Callable):
+        self._node, self._hook = node, hook
+
+    def remove(self) -> None:
+        if self._node.hooks and self._hook in self._node.hooks:
+            self._node.hooks = [h for h in self._node.hooks if h is not self._hook]
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Make a Tensor (float64 for Python numbers).
+
+    >>> ad.tensor([1.0, 2.0], requires_grad=True)
+    tensor([1., 2.], requires_grad=True)
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _value_of(x):
+    return x._value if isinstance(x, Tensor) else x
+
+
+def _accumulate_into(t: Tensor, g) -> None:
+    if not isinstance(g, Tensor):  # a plain backward: store a copy so no two .grad alias
+        g = Tensor._make(np.array(g, copy=True), None)
+    t._grad = g if t._grad is None else t._grad + g
+
+
+def _accumulate_leaf(node: Node, g) -> None:
+    t = node.target()
+    if t is not None:
+        _accumulate_into(t, g)
+
+
+# ----------------------------------------------------------------------------- backward
+
+def _as_tensors(tensors, what: str) -> list[Tensor]:
+    items = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what}[{i}] must be an ad.Tensor, got {type(t).__name__}")
+    return items
+
+
+def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) -> list:
+    if not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs] * len(outputs)
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+    cts = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if out._node is None:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn: "
+                "nothing it depends on was created with requires_grad=True (or it was computed "
+                "under ad.no_grad()).")
+        if g is None:
+            if np.size(out._value) != 1:
+                raise NonScalarOutputError(
+                    f"grad can be implicitly created only for scalar outputs, but this output "
+                    f"has shape {out.shape}. Either pass gradient=v (a tensor of shape "
+                    f"{out.shape}) to get the weighted sum v^T J of the Jacobian's rows, or use "
+                    f"ad.autograd.functional.jacobian(f, inputs) (or ad.jacobian(f)) for the "
+                    f"whole {out.shape + ('n',)} Jacobian. Only if f is elementwise does "
+                    f"out.sum().backward() give per-element derivatives.")
+            g = np.ones_like(np.asarray(out._value))
+        else:
+            if tuple(np.shape(_value_of(g))) != out.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{np.shape(_value_of(g))} and output[{i}] has a shape of "
+                                   f"{out.shape}.")
+            if not create_graph:
+                g = np.asarray(_value_of(g), dtype=out.dtype)
+        if create_graph and not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g, dtype=out.dtype), None)
+        cts.append(g)
+    return cts
+
+
+def run_backward(outputs: list[Tensor], grad_outputs, retain_graph: bool | None,
+                 create_graph: bool, capture: Sequence[Node] = (), accumulate: bool = True):
+    """The tape's backward pass; returns the cotangents of the `capture` nodes."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    cts = _root_cotangents(outputs, grad_outputs, create_graph)
+    with _GradMode(create_graph):
+        return backward_pass(
+            [o._node for o in outputs], cts, retain_graph=retain_graph, capture=capture,
+            on_leaf=_accumulate_leaf if accumulate else None,
+            wrap=Tensor._make if create_graph else None)
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate gradients of `tensors` into the `.grad` of the leaves (or of `inputs`)."""
+    outputs = _as_tensors(tensors, "tensors")
+    if inputs is None:
+        run_backward(outputs, grad_tensors, retain_graph, create_graph)
+        return
+    inputs = _as_tensors(inputs, "inputs")
+    grads = run_backward(outputs, grad_tensors, retain_graph, create_graph,
+                         capture=[t._node for t in inputs], accumulate=False)
+    for t, g in zip(inputs, grads):
+        if g is not None:
+            _accumulate_into(t, g)

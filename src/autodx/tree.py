@@ -1,0 +1,111 @@
+"""Pytrees: nested tuples, lists, dicts, None and registered classes, with array leaves.
+
+`tree_flatten` returns the leaves in a fixed order and a `TreeDef` that rebuilds the structure.
+Flattening recurses only as deep as the user's nesting, never along data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+_REGISTRY: dict[type, tuple[Callable, Callable]] = {}
+
+
+def register(cls: type, flatten: Callable, unflatten: Callable) -> None:
+    """Teach autodx a container: `flatten(obj) -> (children, aux)`,
+    `unflatten(aux, children) -> obj`."""
+    _REGISTRY[cls] = (flatten, unflatten)
+
+
+register(tuple, lambda t: (t, None), lambda _, c: tuple(c))
+register(list, lambda t: (t, None), lambda _, c: list(c))
+register(dict, lambda d: ([d[k] for k in sorted(d)], sorted(d)), lambda keys, c: dict(zip(keys, c)))
+register(type(None), lambda _: ((), None), lambda _, c: None)
+
+
+class TreeDef(NamedTuple):
+    kind: type | None  # None marks a leaf
+    aux: Any
+    children: tuple
+
+    @property
+    def num_leaves(self) -> int:
+        if self.kind is None:
+            return 1
+        return sum(c.num_leaves for c in self.children)
+
+
+LEAF = TreeDef(None, None, ())
+
+
+def _handler(x):
+    cls = type(x)
+    if cls in _REGISTRY:
+        return _REGISTRY[cls]
+    if isinstance(x, tuple) and hasattr(x, "_fields"):  # namedtuple
+        return (lambda t: (tuple(t), None)), (lambda _, c, cls=cls: cls(*c))
+    return None
+
+
+def tree_flatten(tree) -> tuple[list, TreeDef]:
+    leaves: list = []
+
+    def walk(x):
+        handler = _handler(x)
+        if handler is None:
+            leaves.append(x)
+            return LEAF
+        children, aux = handler[0](x)
+        kind = type(x) if type(x) in _REGISTRY else (type(x), handler[1])
+        return TreeDef(kind, aux, tuple(walk(c) for c in children))
+
+    treedef = walk(tree)
+    return leaves, treedef
+
+
+def tree_unflatten(treedef: TreeDef, leaves) -> Any:
+    it = iter(leaves)
+
+    def build(td: TreeDef):
+        if td.kind is None:
+            return next(it)
+        children = [build(c) for c in td.children]
+        if isinstance(td.kind, tuple):  # namedtuple: (cls, unflatten)
+            return td.kind[1](td.aux, children)
+        return _REGISTRY[td.kind][1](td.aux, children)
+
+    return build(treedef)
+
+
+def tree_leaves(tree) -> list:
+    return tree_flatten(tree)[0]
+
+
+def tree_map(fn: Callable, tree, *rest) -> Any:
+    """Apply `fn` leafwise over one or more trees of the same structure."""
+    leaves, treedef = tree_flatten(tree)
+    others = [tree_flatten(r)[0] for r in rest]
+    return tree_unflatten(treedef, [fn(*xs) for xs in zip(leaves, *others)])
+
+
+def ravel_pytree(tree) -> tuple[np.ndarray, Callable]:
+    """Flatten a pytree of arrays into one 1-D array, and return the function that undoes it."""
+    from . import numpy as anp  # NOTE: tree sits below numpy in the import DAG; only this helper
+    # needs array ops, so it imports them at call time.
+
+    leaves, treedef = tree_flatten(tree)
+    shapes = [np.shape(x) for x in leaves]
+    sizes = [int(np.prod(s)) for s in shapes]
+    flat = anp.concatenate([anp.reshape(x, (-1,)) for x in leaves]) if leaves else np.zeros(0)
+
+    def unravel(vector):
+        out, start = [], 0
+        for shape, size in zip(shapes, sizes):
+            out.append(anp.reshape(vector[start:start + size], shape))
+            start += size
+        return tree_unflatten(treedef, out)
+
+    return flat, unravel

@@ -1,0 +1,130 @@
+"""One row per op and parameter variant: what to call, the NumPy reference, the argument
+domains, and the primitives the row exercises (the completeness test reads `prims`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import autodx as ad
+from autodx import prims
+
+anp = ad.numpy
+
+# Domains keep inputs away from kinks, poles and ties unless a test targets them.
+DOMAINS = {
+    "real": lambda rng, shape: rng.uniform(-2.0, 2.0, shape),
+    "positive": lambda rng, shape: rng.uniform(0.5, 2.0, shape),
+    "unit": lambda rng, shape: rng.uniform(-1.0, 1.0, shape),
+    "nonzero": lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape),
+}
+
+
+@dataclass
+class OpSpec:
+    name: str
+    fn: Callable  # autodx
+    ref: Callable  # NumPy
+    shapes: tuple  # one shape per argument
+    domains: tuple = ()  # one domain name per argument (default "real")
+    prims: tuple = ()  # primitive names this row covers
+    nondiff: bool = False  # output carries no derivative (comparisons, sign)
+    eps: float = 1e-6  # finite-difference step
+    rtol: float = 1e-5  # for finite differences; the transpose identity uses `rtol * 1e-4`
+
+    def args(self, rng: np.random.Generator, dtype=np.float64) -> list[np.ndarray]:
+        domains = self.domains or ("real",) * len(self.shapes)
+        return [np.asarray(DOMAINS[d](rng, s), dtype=dtype) for d, s in zip(domains, self.shapes)]
+
+
+def _unary(name, fn, ref, domain="real", shape=(3, 4), prim=None, **kw):
+    return OpSpec(name, fn, ref, (shape,), (domain,), (prim or name,), **kw)
+
+
+def _binary(name, fn, ref, prim, shapes=((3, 4), (3, 4)), domains=("real", "real"), **kw):
+    return OpSpec(name, fn, ref, shapes, domains, (prim,), **kw)
+
+
+BROADCASTS = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((), (2, 3)), ((4,), (2, 3, 4))]
+
+MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, True]])
+
+OPS: list[OpSpec] = [
+    # ---- elementwise unary
+    _unary("neg", anp.negative, np.negative),
+    _unary("exp", anp.exp, np.exp),
+    _unary("log", anp.log, np.log, "positive"),
+    _unary("sin", anp.sin, np.sin),
+    _unary("cos", anp.cos, np.cos),
+    _unary("tan", anp.tan, np.tan, "unit"),
+    _unary("tanh", anp.tanh, np.tanh),
+    _unary("sqrt", anp.sqrt, np.sqrt, "positive"),
+    _unary("abs", anp.abs, np.abs, "nonzero"),
+    _unary("sign", anp.sign, np.sign, "nonzero", nondiff=True),
+    _unary("square", anp.square, np.square, prim="mul"),
+    _unary("x**3 (negative bases, int exponent)", lambda x: x**3, lambda x: x**3, prim="pow"),
+    _unary("2**x (array exponent)", lambda x: 2.0**x, lambda x: 2.0**x, prim="pow"),
+    # ---- elementwise binary, with broadcasting
+    *[_binary(f"add {a}+{b}", anp.add, np.add, "add", (a, b)) for a, b in BROADCASTS],
+    *[_binary(f"sub {a}-{b}", anp.subtract, np.subtract, "sub", (a, b)) for a, b in BROADCASTS],
+    *[_binary(f"mul {a}*{b}", anp.multiply, np.multiply, "mul", (a, b)) for a, b in BROADCASTS],
+    _binary("div", anp.divide, np.divide, "div", domains=("real", "nonzero")),
+    _binary("div broadcast", anp.divide, np.divide, "div", ((3, 1), (1, 4)), ("real", "nonzero")),
+    _binary("pow", anp.power, np.power, "pow", domains=("positive", "real")),
+    _binary("pow broadcast", anp.power, np.power, "pow", ((3, 1), (4,)), ("positive", "real")),
+    _binary("maximum", anp.maximum, np.maximum, "maximum"),
+    _binary("maximum broadcast", anp.maximum, np.maximum, "maximum", ((3, 1), (1, 4))),
+    _binary("minimum", anp.minimum, np.minimum, "minimum"),
+    *[_binary(name, getattr(anp, name), getattr(np, name), name, nondiff=True)
+      for name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")],
+    OpSpec("where", lambda x, y: anp.where(MASK, x, y), lambda x, y: np.where(MASK, x, y),
+           ((3, 4), (3, 4)), prims=("where",)),
+    OpSpec("where broadcast", lambda x, y: anp.where(MASK, x, y),
+           lambda x, y: np.where(MASK, x, y), ((3, 1), ()), prims=("where",)),
+    # ---- reductions
+    _unary("sum all", anp.sum, np.sum, prim="sum"),
+    _unary("sum axis 0", lambda x: anp.sum(x, 0), lambda x: np.sum(x, 0), prim="sum"),
+    _unary("sum axis -1", lambda x: anp.sum(x, axis=-1), lambda x: np.sum(x, axis=-1),
+           prim="sum"),
+    _unary("sum axes (0, 2) keepdims", lambda x: anp.sum(x, (0, 2), keepdims=True),
+           lambda x: np.sum(x, (0, 2), keepdims=True), shape=(2, 3, 4), prim="sum"),
+    _unary("mean axis 1", lambda x: anp.mean(x, 1), lambda x: np.mean(x, 1), prim="sum"),
+    # ---- shape
+    _unary("reshape", lambda x: anp.reshape(x, (2, -1)), lambda x: np.reshape(x, (2, -1)),
+           prim="reshape"),
+    _unary("broadcast_to", lambda x: anp.broadcast_to(x, (2, 3, 4)),
+           lambda x: np.broadcast_to(x, (2, 3, 4)), shape=(3, 1), prim="broadcast_to"),
+    _unary("transpose", lambda x: anp.transpose(x, (2, 0, 1)),
+           lambda x: np.transpose(x, (2, 0, 1)), shape=(2, 3, 4), prim="transpose"),
+    _unary(".T", lambda x: x.T, lambda x: x.T, prim="transpose"),
+    OpSpec("concatenate axis 1", lambda x, y: anp.concatenate([x, y, x], axis=1),
+           lambda x, y: np.concatenate([x, y, x], axis=1), ((3, 2), (3, 4)),
+           prims=("concatenate",)),
+    OpSpec("stack axis -1", lambda x, y: anp.stack([x, y], axis=-1),
+           lambda x, y: np.stack([x, y], axis=-1), ((3, 4), (3, 4)),
+           prims=("concatenate", "reshape")),
+    _unary("astype float32", lambda x: anp.astype(x, np.float32) * 1.0,
+           lambda x: x.astype(np.float32), prim="convert", eps=1e-2, rtol=1e-3),
+    # ---- indexing
+    _unary("x[1]", lambda x: x[1], lambda x: x[1], prim="getitem"),
+    _unary("x[:, 1:3]", lambda x: x[:, 1:3], lambda x: x[:, 1:3], prim="getitem"),
+    _unary("x[..., ::-2, None]", lambda x: x[..., ::-2, None], lambda x: x[..., ::-2, None],
+           shape=(2, 3, 4), prim="getitem"),
+    _unary("x[-1, ..., 0]", lambda x: x[-1, ..., 0], lambda x: x[-1, ..., 0], shape=(2, 3, 4),
+           prim="getitem"),
+    _unary("x[[0, 2, 0]] (repeated ints)", lambda x: x[np.array([0, 2, 0])],
+           lambda x: x[np.array([0, 2, 0])], prim="getitem"),
+    _unary("x[mask]", lambda x: x[MASK], lambda x: x[MASK], prim="getitem"),
+    _unary("scatter", lambda g: prims.scatter(g, index=prims.canonical_index((slice(1, 3),)),
+                                              shape=(4, 4)),
+           lambda g: np.pad(g, ((1, 1), (0, 0))), shape=(2, 4), prim="scatter"),
+    # ---- matmul
+    *[_binary(f"matmul {a}@{b}", anp.matmul, np.matmul, "matmul", (a, b)) for a, b in [
+        ((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((2, 2, 3), (3, 4)),
+        ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (3, 4, 2)), ((3,), (2, 3, 4))]],
+]
+
+# Primitives that are only ever used by other rules, with where they are checked instead.
+EXEMPT: dict[str, str] = {}

@@ -7,22 +7,11 @@
 tensor(12.)
 """
 
-from . import (
-                   autograd,  # noqa: E402,I001 - needs tensor and api loaded first
-                   numpy,
-                   tree,
-)
+from . import autograd, numpy, tree
 from .api import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
-from .core import (
-                   ArgnumsError,
-                   EscapedTracerError,
-                   FreedGraphError,
-                   InPlaceModificationError,
-                   NonScalarOutputError,
-                   NotDifferentiableError,
-                   TracerConversionError,
-                   UnsupportedNumpyFunctionError,
-)
+from .core import (ArgnumsError, EscapedTracerError, FreedGraphError, InPlaceModificationError,
+                   NonScalarOutputError, NotDifferentiableError, TracerConversionError,
+                   UnsupportedNumpyFunctionError)
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
 
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ Tensors out; never an internal tracer.
 
 from __future__ import annotations
 
+import math
 import functools
 import inspect
 from collections.abc import Callable, Sequence
@@ -174,7 +175,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
         nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, "grad")
         values, treedef, aux, pullback = _vjp(
             lambda xs: fun(*rebuild(xs), **kwargs), leaves, has_aux, "grad")
-        if len(values) != 1 or int(np.prod(shape_of(values[0]))) != 1:
+        if len(values) != 1 or math.prod(shape_of(values[0])) != 1:
             shapes = [shape_of(v) for v in values]
             raise NonScalarOutputError(
                 f"grad needs a function with one scalar output, but {_signature(fun)} returned "
@@ -313,7 +314,7 @@ def _split_flat(vector, shapes: list[tuple]) -> list:
     """Cut a concrete 1-D vector into pieces of the given shapes."""
     out, start = [], 0
     for shape in shapes:
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         out.append(vector[start:start + size].reshape(shape))
         start += size
     return out
@@ -332,15 +333,15 @@ def _jac_matrix(fun, args, argnums, has_aux, mode: str):
         values, treedef, aux, pullback = _vjp(lambda xs: fun(*rebuild(xs)), leaves, has_aux,
                                               "jacrev")
         out_shapes = [shape_of(v) for v in values]
-        m = sum(int(np.prod(s)) for s in out_shapes)
+        m = sum(math.prod(s) for s in out_shapes)
         out_dtype = np.result_type(*[dtype_of(v) for v in values]) if values else dtype
         # NOTE: one pullback per output element (batched by vmap once it lands, same API).
         rows = [_flat_row(pullback(_split_flat(_basis(k, m, out_dtype), out_shapes)))
                 for k in range(m)]
-        n = sum(int(np.prod(s)) for s in in_shapes)
+        n = sum(math.prod(s) for s in in_shapes)
         jac = anp.stack(rows) if rows else np.zeros((0, n), dtype)
     else:
-        n = sum(int(np.prod(s)) for s in in_shapes)
+        n = sum(math.prod(s) for s in in_shapes)
         columns, out = [], None
         for k in range(n):
             tangents = _split_flat(_basis(k, n, dtype), in_shapes)
@@ -351,7 +352,7 @@ def _jac_matrix(fun, args, argnums, has_aux, mode: str):
             out, _, aux = _jvp(lambda xs: fun(*rebuild(xs)), leaves, [], has_aux, "jacfwd")
         values, treedef = tree_flatten(out)
         out_shapes = [shape_of(v) for v in values]
-        m = sum(int(np.prod(s)) for s in out_shapes)
+        m = sum(math.prod(s) for s in out_shapes)
         jac = anp.stack(columns, axis=1) if columns else np.zeros((m, 0), dtype)
     return jac, values, treedef, out_shapes, in_shapes, treedefs, aux
 
@@ -361,10 +362,10 @@ def _structure(jac, treedef, out_shapes, in_shapes, treedefs, argnums):
     of shape out.shape + in.shape."""
     per_out, row = [], 0
     for o_shape in out_shapes:
-        rows = int(np.prod(o_shape))
+        rows = math.prod(o_shape)
         blocks, col = [], 0
         for i_shape in in_shapes:
-            cols = int(np.prod(i_shape))
+            cols = math.prod(i_shape)
             block = jac[row:row + rows, col:col + cols]
             blocks.append(anp.reshape(block, tuple(o_shape) + tuple(i_shape)))
             col += cols

@@ -10,6 +10,7 @@ Invariants:
 
 from __future__ import annotations
 
+import math
 import itertools
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -121,20 +122,18 @@ class MainTrace:
 
 
 class Trace:
-    """Interprets primitives for one transformation. Subclasses define the three methods."""
+    """Interprets primitives for one transformation.
+
+    `process_primitive` receives the arguments as given to `bind`: its own tracers, and
+    constants, which include tracers of lower traces (that is what keeps nested derivatives
+    apart: an outer variable is a constant to an inner transformation)."""
 
     __slots__ = ("main",)
 
     def __init__(self, main: MainTrace):
         self.main = main
 
-    def pure(self, value):  # a constant of this trace
-        raise NotImplementedError
-
-    def lift(self, value):  # a tracer of a lower trace: a constant of this one
-        return self.pure(value)
-
-    def process_primitive(self, prim: Primitive, tracers: list, params: dict):
+    def process_primitive(self, prim: Primitive, args: tuple, params: dict):
         raise NotImplementedError
 
 
@@ -159,7 +158,7 @@ class Tracer:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
     def __len__(self) -> int:
         if not self.shape:
@@ -247,32 +246,13 @@ def bind(prim: Primitive, *args, **params):
     for a in args:
         if isinstance(a, Tracer):
             main = a._trace.main
+            if not main.alive:
+                raise _escaped(main)
             if top is None or main.level > top.level:
                 top = main
-            elif main is not top and main.level == top.level:
-                _raise_same_level(main, top)
     if top is None:
         return prim.impl(*args, **params)
-    if not top.alive:
-        raise _escaped(top)
-    trace = top.trace
-    tracers = [a if isinstance(a, Tracer) and a._trace is trace else _raise_to(trace, a)
-               for a in args]
-    return trace.process_primitive(prim, tracers, params)
-
-
-def _raise_to(trace: Trace, value):
-    if not isinstance(value, Tracer):
-        return trace.pure(value)
-    main = value._trace.main
-    if not main.alive:
-        raise _escaped(main)
-    return trace.lift(value)
-
-
-def _raise_same_level(a: MainTrace, b: MainTrace):
-    dead = a if not a.alive else b
-    raise _escaped(dead)
+    return top.trace.process_primitive(prim, args, params)
 
 
 def _escaped(main: MainTrace) -> EscapedTracerError:

@@ -31,13 +31,14 @@ def zeros_like_value(x):
 class JVPTrace(Trace):
     __slots__ = ()
 
-    def pure(self, value):
-        return JVPTracer(self, value, None)
-
-    def process_primitive(self, prim, tracers, params):
-        primals = [t.primal for t in tracers]
-        tangents = [t.tangent for t in tracers]
-        if prim.nondiff or all(t is None for t in tangents):
+    def process_primitive(self, prim, args, params):
+        primals, tangents, any_tangent = [], [], False
+        for a in args:
+            own = isinstance(a, JVPTracer) and a._trace is self
+            primals.append(a.primal if own else a)
+            tangents.append(a.tangent if own else None)
+            any_tangent = any_tangent or own and a.tangent is not None
+        if prim.nondiff or not any_tangent:
             return bind(prim, *primals, **params)  # a constant to this trace
         if prim.linear:
             out = bind(prim, *primals, **params)

@@ -9,6 +9,7 @@ and by tensor.py on `Tensor`. `UFUNCS`/`FUNCTIONS` route plain NumPy calls on tr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -76,15 +77,15 @@ def _axes(axis, ndim: int) -> tuple:
 def _shape(shape, size: int) -> tuple:
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     if -1 in shape:
-        known = int(np.prod([s for s in shape if s != -1]))
+        known = math.prod([s for s in shape if s != -1])
         shape = tuple(size // known if s == -1 else s for s in shape)
-    if int(np.prod(shape)) != size:
+    if math.prod(shape) != size:
         raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
     return shape
 
 
 def _size(x) -> int:
-    return int(np.prod(shape_of(x)))
+    return math.prod(shape_of(x))
 
 
 # ----------------------------------------------------------------------------- reductions
@@ -96,7 +97,7 @@ def sum(x, axis=None, keepdims: bool = False):  # noqa: A001 - the NumPy name
 
 def mean(x, axis=None, keepdims: bool = False):
     shape = shape_of(x)
-    count = int(np.prod([shape[a] for a in _axes(axis, len(shape))]))
+    count = math.prod([shape[a] for a in _axes(axis, len(shape))])
     return divide(sum(x, axis, keepdims), count)
 
 
@@ -112,7 +113,7 @@ def ravel(x):
 
 
 def broadcast_to(x, shape):
-    shape = _shape(shape, int(np.prod(shape)))
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     return x if shape_of(x) == shape else prims.broadcast_to(x, shape)
 
 

@@ -32,19 +32,22 @@ class Node:
     for constants). A leaf has `prim=None`; `target` is a weakref to its Tensor, if any."""
 
     __slots__ = ("prim", "params", "primals", "out", "parents", "versions", "hooks", "target",
-                 "freed", "__weakref__")
+                 "__weakref__")
 
     def __init__(self, prim, params, primals, out, parents):
         self.prim, self.params, self.primals, self.out, self.parents = (
             prim, params, primals, out, parents)
         self.versions = self.hooks = self.target = None
-        self.freed = False
 
     @classmethod
     def leaf(cls, target=None) -> Node:
         node = cls(None, None, None, None, ())
         node.target = target
         return node
+
+    @property
+    def freed(self) -> bool:
+        return self.prim is not None and self.primals is None
 
     def name(self) -> str:
         if self.prim is None:
@@ -57,7 +60,6 @@ class Node:
     def free(self) -> None:
         self.primals = self.out = self.versions = None
         self.parents = ()
-        self.freed = True
 
 
 # ----------------------------------------------------------------------------- functional VJP
@@ -75,17 +77,17 @@ class VJPTracer(Tracer):
 class VJPTrace(Trace):
     __slots__ = ()
 
-    def pure(self, value):
-        return VJPTracer(self, value, None)
-
-    def process_primitive(self, prim, tracers, params):
-        values = [t.value for t in tracers]
+    def process_primitive(self, prim, args, params):
+        values, parents = [], []
+        for a in args:
+            own = isinstance(a, VJPTracer) and a._trace is self
+            values.append(a.value if own else a)
+            parents.append(a.node if own else None)
         out = bind(prim, *values, **params)
-        parents = tuple(t.node for t in tracers)
         if prim.nondiff or parents.count(None) == len(parents):
             return out  # a constant to this trace
         check_has_vjp(prim)
-        return VJPTracer(self, out, Node(prim, params, values, out, parents))
+        return VJPTracer(self, out, Node(prim, params, values, out, tuple(parents)))
 
 
 def check_has_vjp(prim) -> None:
@@ -156,7 +158,7 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
     for root, ct in zip(roots, cts):
         if root is not None and ct is not None:
             grads[root] = add(grads[root], ct) if root in grads else ct
-    captured = {node: None for node in capture}
+    captured = dict.fromkeys(capture)
     ready = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
 
     while ready:
@@ -166,44 +168,51 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
             for hook in node.hooks:
                 result = hook(g)
                 g = g if result is None else result
-        if node in captured:
+        if captured and node in captured:
             captured[node] = g
         if node.prim is None:
             if on_leaf is not None and g is not None:
                 on_leaf(node, g)
             continue
-        if node.freed:
+        if node.primals is None:
             raise FreedGraphError(
                 "Trying to backward through the graph a second time: its saved values were "
                 "freed by the first backward(). Pass retain_graph=True to the first "
                 "backward()/autograd.grad() call if you need to go through it again.")
         parents = node.parents
         if g is not None:
-            _check_versions(node)
+            if node.versions is not None:
+                _check_versions(node)
             if wrap is None:
                 primals, out = node.primals, node.out
             else:
                 primals = [wrap(v, p) for v, p in zip(node.primals, parents)]
                 out = wrap(node.out, node)
-            needs = tuple(p is not None for p in parents)
+            n = len(parents)  # PERF: spelled out for the usual one and two inputs
+            needs = (_ONE if n == 1 else (parents[0] is not None, parents[1] is not None)
+                     if n == 2 else tuple([p is not None for p in parents]))
             parent_cts = node.prim.vjp(needs, g, out, *primals, **node.params)
             for parent, ct, primal in zip(parents, parent_cts, primals):
                 if parent is not None and ct is not None:
-                    ct = _fit(ct, primal)
+                    # PERF: the usual case needs no summing or casting
+                    if not (ct.shape == primal.shape and ct.dtype == primal.dtype):
+                        ct = _fit(ct, primal)
                     grads[parent] = add(grads[parent], ct) if parent in grads else ct
         if not retain_graph:
             node.free()
         for parent in parents:
             if parent is not None:
-                pending[parent] -= 1
-                if not pending[parent]:
+                left = pending[parent] - 1
+                pending[parent] = left
+                if not left:
                     ready.append(parent)
     return [captured[node] for node in capture]
 
 
+_ONE = (True,)
+
+
 def _check_versions(node: Node) -> None:
-    if node.versions is None:
-        return
     for i, (box, expected) in enumerate(node.versions):
         if box[0] != expected:
             raise InPlaceModificationError(

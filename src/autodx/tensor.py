@@ -32,11 +32,15 @@ from .reverse import Node, backward_pass, check_has_vjp
 
 # ----------------------------------------------------------------------------- grad mode
 
-_mode = threading.local()
+class _Mode(threading.local):
+    enabled = True  # per thread; reading a class default costs nothing extra
+
+
+_mode = _Mode()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_mode, "enabled", True)
+    return _mode.enabled
 
 
 class _GradMode:
@@ -95,21 +99,20 @@ class EagerTrace(Trace):
 
     __slots__ = ()
 
-    def pure(self, value):
-        return Tensor._make(value, None)
-
-    def process_primitive(self, prim, tracers, params):
-        values = [t._value for t in tracers]
+    def process_primitive(self, prim, args, params):
+        # PERF: the hot path of the torch face; Tensors are the only tracers of this trace.
+        values = [a._value if a.__class__ is Tensor else a for a in args]
         out = prim.impl(*values, **params)
-        if prim.nondiff or not is_grad_enabled():
+        if prim.nondiff or not _mode.enabled:
             return Tensor._make(out, None)
-        parents = tuple(t._node for t in tracers)
+        parents = tuple([a._node if a.__class__ is Tensor else None for a in args])
         if parents.count(None) == len(parents):
             return Tensor._make(out, None)
-        check_has_vjp(prim)
+        if prim.vjp is None:
+            check_has_vjp(prim)
         node = Node(prim, params, values, out, parents)
         if not prim.linear:  # linear rules never read their saved inputs
-            node.versions = tuple((t._version, t._version[0]) for t in tracers)
+            node.versions = [(a._version, a._version[0]) for a in args if a.__class__ is Tensor]
         return Tensor._make(out, node)
 
 
@@ -129,8 +132,11 @@ def _to_array(data, dtype) -> np.ndarray:
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data)
         # NOTE: Python numbers become float64 (DESIGN.md), booleans stay booleans.
-        return array if array.dtype.kind in "bfc" else array.astype(np.float64)
-    return np.array(data, dtype=dtype)
+        array = array if array.dtype.kind in "bfc" else array.astype(np.float64)
+    else:
+        array = np.array(data, dtype=dtype)
+    # PERF: a 0-d value is kept as a NumPy scalar, whose arithmetic skips the ufunc machinery
+    return array[()] if array.ndim == 0 else array
 
 
 class Tensor(Tracer):
@@ -157,6 +163,10 @@ class Tensor(Tracer):
 
     def primal_value(self):
         return self._value
+
+    # PERF: a Tensor's value is always a NumPy array or scalar
+    shape = property(lambda self: self._value.shape)
+    dtype = property(lambda self: self._value.dtype)
 
     # ------------------------------------------------------------------ autograd attributes
     @property
@@ -274,8 +284,8 @@ class Tensor(Tracer):
         return array if dtype is None else array.astype(dtype)
 
     def item(self) -> float:
-        if np.size(self._value) != 1:
-            raise ValueError(f"a Tensor with {np.size(self._value)} elements cannot be "
+        if self.size != 1:
+            raise ValueError(f"a Tensor with {self.size} elements cannot be "
                              "converted to a Python scalar")
         return np.asarray(self._value).item()
 
@@ -382,9 +392,17 @@ def _value_of(x):
 
 
 def _accumulate_into(t: Tensor, g) -> None:
-    if not isinstance(g, Tensor):  # a plain backward: store a copy so no two .grad alias
-        g = Tensor._make(np.array(g, copy=True), None)
-    t._grad = g if t._grad is None else t._grad + g
+    if isinstance(g, Tensor):  # create_graph: keep the graph of the gradient
+        t._grad = g if t._grad is None else t._grad + g
+    elif t._grad is None:  # a plain backward: a copy, so that no two .grad alias
+        t._grad = Tensor._make(g.copy(), None)
+    else:
+        t._grad = Tensor._make(t._grad._value + g, None)
+
+
+def _wrap_saved(value, node: Node | None):
+    """create_graph: a saved value as a Tensor on its node; constants stay as they are."""
+    return value if node is None else Tensor._make(value, node)
 
 
 def _accumulate_leaf(node: Node, g) -> None:
@@ -417,7 +435,7 @@ def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) ->
                 "nothing it depends on was created with requires_grad=True (or it was computed "
                 "under ad.no_grad()).")
         if g is None:
-            if np.size(out._value) != 1:
+            if out.size != 1:
                 raise NonScalarOutputError(
                     f"grad can be implicitly created only for scalar outputs, but this output "
                     f"has shape {out.shape}. Either pass gradient=v (a tensor of shape "
@@ -425,7 +443,7 @@ def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) ->
                     f"ad.autograd.functional.jacobian(f, inputs) (or ad.jacobian(f)) for the "
                     f"whole {out.shape + ('n',)} Jacobian. Only if f is elementwise does "
                     f"out.sum().backward() give per-element derivatives.")
-            g = np.ones_like(np.asarray(out._value))
+            g = _ones_like(out._value)
         else:
             if tuple(np.shape(_value_of(g))) != out.shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
@@ -439,6 +457,10 @@ def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) ->
     return cts
 
 
+def _ones_like(value):
+    return value.dtype.type(1) if value.ndim == 0 else np.ones(value.shape, value.dtype)
+
+
 def run_backward(outputs: list[Tensor], grad_outputs, retain_graph: bool | None,
                  create_graph: bool, capture: Sequence[Node] = (), accumulate: bool = True):
     """The tape's backward pass; returns the cotangents of the `capture` nodes."""
@@ -449,7 +471,7 @@ def run_backward(outputs: list[Tensor], grad_outputs, retain_graph: bool | None,
         return backward_pass(
             [o._node for o in outputs], cts, retain_graph=retain_graph, capture=capture,
             on_leaf=_accumulate_leaf if accumulate else None,
-            wrap=Tensor._make if create_graph else None)
+            wrap=_wrap_saved if create_graph else None)
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,

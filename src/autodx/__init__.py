@@ -7,7 +7,7 @@
 tensor(12.)
 """
 
-from . import autograd, numpy, tree
+from . import autograd, numpy, testing, tree
 from .api import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
 from .core import (
                    ArgnumsError,
@@ -28,5 +28,5 @@ __all__ = [
     "NonScalarOutputError", "NotDifferentiableError", "Tensor", "TracerConversionError",
     "UnsupportedNumpyFunctionError", "autograd", "enable_grad", "grad", "hessian",
     "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "no_grad", "numpy",
-    "set_grad_enabled", "tensor", "tree", "value_and_grad", "vjp",
+    "set_grad_enabled", "tensor", "testing", "tree", "value_and_grad", "vjp",
 ]

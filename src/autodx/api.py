@@ -326,7 +326,8 @@ def _flat_row(pieces: list):
 
 def _jac_matrix(fun, args, argnums, has_aux, mode: str):
     """The (M, N) Jacobian of `fun` at `args`, with what is needed to give it structure."""
-    nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, f"jac{mode}")
+    nums, leaves, treedefs, rebuild = _split_args(
+        fun, args, argnums, "jacobian/jacrev" if mode == "rev" else "jacfwd")
     in_shapes = [shape_of(x) for x in leaves]
     dtype = np.result_type(*[dtype_of(x) for x in leaves]) if leaves else np.float64
     if mode == "rev":

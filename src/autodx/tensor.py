@@ -440,9 +440,10 @@ def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) ->
                     f"grad can be implicitly created only for scalar outputs, but this output "
                     f"has shape {out.shape}. Either pass gradient=v (a tensor of shape "
                     f"{out.shape}) to get the weighted sum v^T J of the Jacobian's rows, or use "
-                    f"ad.autograd.functional.jacobian(f, inputs) (or ad.jacobian(f)) for the "
-                    f"whole {out.shape + ('n',)} Jacobian. Only if f is elementwise does "
-                    f"out.sum().backward() give per-element derivatives.")
+                    f"ad.autograd.functional.jacobian(f, inputs) (or ad.jacobian(f, "
+                    f"matrix=True)) for the whole Jacobian, one row per output element. Only "
+                    f"if f is elementwise does out.sum().backward() give per-element "
+                    f"derivatives.")
             g = _ones_like(out._value)
         else:
             if tuple(np.shape(_value_of(g))) != out.shape:

@@ -8,6 +8,7 @@ vmap lands, see issue #3); `strategy="forward-mode"` uses autodx's forward mode.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -118,21 +119,28 @@ def _jacobian_forward(func, inputs, in_tuple, create_graph):
 def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
     """PyTorch's `hessian` of a function with a single-element output: for several inputs a
-    tuple of tuples `H[i][j]` of shape inputs[i].shape + inputs[j].shape."""
+    tuple of tuples `H[i][j]` of shape inputs[i].shape + inputs[j].shape.
+    `outer_jacobian_strategy="forward-mode"` is forward-over-reverse (autodx's `ad.hessian`)."""
     in_tuple, inputs = _as_tuple(inputs, "inputs")
 
     def scalar_func(*xs):
         out = func(*xs)
-        if not isinstance(out, Tensor) or out.size != 1:
+        if not hasattr(out, "shape") or math.prod(out.shape) != 1:
             raise RuntimeError("The function given to hessian should return a single Tensor "
                                "with a single element; for a vector output use jacobian twice.")
         return anp.reshape(out, ())
 
+    if outer_jacobian_strategy == "forward-mode":
+        from ..api import hessian as forward_over_reverse
+
+        values = inputs if create_graph else tuple(x.detach() for x in inputs)
+        res = forward_over_reverse(scalar_func, argnums=tuple(range(len(inputs))))(*values)
+        return _finish(res, (in_tuple, in_tuple))
+
     def jac_func(*xs):
         return jacobian(scalar_func, xs, create_graph=True, strict=strict)
 
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
-                   strategy=outer_jacobian_strategy)
+    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict)
     return _finish(res, (in_tuple, in_tuple))
 
 

@@ -104,7 +104,9 @@ OPS: list[OpSpec] = [
            prims=("concatenate",)),
     OpSpec("stack axis -1", lambda x, y: anp.stack([x, y], axis=-1),
            lambda x, y: np.stack([x, y], axis=-1), ((3, 4), (3, 4)),
-           prims=("concatenate", "reshape")),
+           prims=("stack",)),
+    OpSpec("stack axis 0 of scalars", lambda x, y: anp.stack([x, y, x]),
+           lambda x, y: np.stack([x, y, x]), ((), ()), prims=("stack",)),
     _unary("astype float32", lambda x: anp.astype(x, np.float32) * 1.0,
            lambda x: x.astype(np.float32), prim="convert", eps=1e-2, rtol=1e-3),
     # ---- indexing

@@ -4,8 +4,11 @@ the Tensor face, and completeness of the table against the primitive registry.""
 
 from __future__ import annotations
 
+import hypothesis.extra.numpy as hnp
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import autodx as ad
 from autodx.core import PRIMITIVES
@@ -122,3 +125,45 @@ def test_array_methods_installed_on_tracer_and_tensor():
     for name in ARRAY_METHODS:
         assert hasattr(Tracer, name), name
         assert hasattr(ad.Tensor, name), name
+
+
+# ----------------------------------------------------------------------------- special points
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_pow_at_special_points(mode):
+    def d(f, x):
+        return ad.grad(f)(x) if mode == "rev" else ad.jvp(f, (x,), (1.0,))[1]
+
+    assert d(lambda x: x**2, 0.0) == 0.0
+    assert d(lambda x: x**0, 0.0) == 0.0  # 0**0: derivative 0, as PyTorch
+    assert d(lambda x: x**3, -2.0) == 12.0  # negative base, integer exponent
+    assert d(lambda x: x ** np.float64(3.0), -2.0) == 12.0  # ... as an array exponent
+    assert d(lambda y: 0.0**y, 2.0) == 0.0  # d/dy at base 0
+    assert d(lambda y: 2.0**y, 3.0) == 8.0 * np.log(2.0)
+    assert d(lambda x: ad.grad(lambda x: x**2)(x), 0.0) == 2.0  # second order at 0
+
+
+def test_kink_conventions():
+    assert ad.grad(anp.abs)(0.0) == 0.0
+    assert ad.grad(lambda x: anp.maximum(x, 1.0))(1.0) == 0.5
+    assert ad.grad(lambda x: anp.minimum(x, x))(3.0) == 1.0
+    assert ad.grad(lambda x: anp.sign(x) * x)(-2.0) == -1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_broadcasting_binary_ops_gradients_have_input_shapes(data):
+    shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=3))
+    x_shape, y_shape = data.draw(hnp.mutually_broadcastable_shapes(
+        num_shapes=2, base_shape=shape, max_dims=3, max_side=3)).input_shapes
+    op = data.draw(st.sampled_from([anp.add, anp.subtract, anp.multiply, anp.divide,
+                                    anp.maximum]))
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0.5, 2.0, x_shape), rng.uniform(0.5, 2.0, y_shape)
+    gx, gy = ad.grad(lambda x, y: anp.sum(op(x, y) * 1.5), argnums=(0, 1))(x, y)
+    assert np.shape(gx) == x_shape and np.shape(gy) == y_shape
+    eps = 1e-6
+    fd = [(np.sum(op(x + eps * e.reshape(x_shape), y) * 1.5)
+           - np.sum(op(x - eps * e.reshape(x_shape), y) * 1.5)) / (2 * eps)
+          for e in np.eye(max(x.size, 1))[: x.size]]
+    np.testing.assert_allclose(np.ravel(gx), fd, rtol=1e-6, atol=1e-8)

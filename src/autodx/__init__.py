@@ -10,14 +10,14 @@ tensor(12.)
 from . import autograd, numpy, testing, tree
 from .api import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
 from .core import (
-                   ArgnumsError,
-                   EscapedTracerError,
-                   FreedGraphError,
-                   InPlaceModificationError,
-                   NonScalarOutputError,
-                   NotDifferentiableError,
-                   TracerConversionError,
-                   UnsupportedNumpyFunctionError,
+    ArgnumsError,
+    EscapedTracerError,
+    FreedGraphError,
+    InPlaceModificationError,
+    NonScalarOutputError,
+    NotDifferentiableError,
+    TracerConversionError,
+    UnsupportedNumpyFunctionError,
 )
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
 

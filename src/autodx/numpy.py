@@ -157,8 +157,7 @@ def stack(arrays: Sequence, axis: int = 0):
     arrays = list(arrays)
     if not arrays:
         raise ValueError("need at least one array to stack")
-    axis = axis % (len(shape_of(arrays[0])) + 1)
-    return concatenate([expand_dims(a, axis) for a in arrays], axis)
+    return prims.stack(arrays, axis % (len(shape_of(arrays[0])) + 1))
 
 
 def dot(x, y):

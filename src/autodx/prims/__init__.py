@@ -2,39 +2,40 @@
 on values that may be traced; that is what makes every derivative of every order work."""
 
 from .elementwise import (
-                          abs,
-                          add,
-                          cos,
-                          div,
-                          equal,
-                          exp,
-                          greater,
-                          greater_equal,
-                          less,
-                          less_equal,
-                          log,
-                          maximum,
-                          minimum,
-                          mul,
-                          neg,
-                          not_equal,
-                          pow,
-                          sign,
-                          sin,
-                          sqrt,
-                          sub,
-                          tan,
-                          tanh,
-                          where,
+    abs,
+    add,
+    cos,
+    div,
+    equal,
+    exp,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    not_equal,
+    pow,
+    sign,
+    sin,
+    sqrt,
+    sub,
+    tan,
+    tanh,
+    where,
 )
 from .index import canonical_index, getitem, scatter
 from .linalg import matmul
 from .reduce import sum, sum_to_shape
-from .shape import broadcast_to, concatenate, convert, moveaxis, reshape, transpose
+from .shape import broadcast_to, concatenate, convert, moveaxis, reshape, stack, transpose
 
 __all__ = [
     "abs", "add", "broadcast_to", "canonical_index", "concatenate", "convert", "cos", "div",
     "equal", "exp", "getitem", "greater", "greater_equal", "less", "less_equal", "log", "matmul",
     "maximum", "minimum", "moveaxis", "mul", "neg", "not_equal", "pow", "reshape", "scatter",
-    "sign", "sin", "sqrt", "sub", "sum", "sum_to_shape", "tan", "tanh", "transpose", "where",
+    "sign", "sin", "sqrt", "stack", "sub", "sum", "sum_to_shape", "tan", "tanh", "transpose",
+    "where",
 ]

@@ -116,6 +116,28 @@ def _concatenate_batch(axis_size, args, dims, *, axis):
     return concatenate(moved, axis + 1), 0
 
 
+# ----------------------------------------------------------------------------- stack
+
+stack_p = Primitive("stack", lambda *xs, axis: np.stack(xs, axis), linear=True)
+
+
+def stack(xs, axis: int):
+    return bind(stack_p, *xs, axis=axis)
+
+
+@stack_p.def_vjp
+def _stack_vjp(needs, g, out, *xs, axis):
+    head = (SliceSpec(None, None, None),) * axis
+    return tuple(getitem(g, head + (i,)) if need else None for i, need in enumerate(needs))
+
+
+@stack_p.def_batch
+def _stack_batch(axis_size, args, dims, *, axis):
+    moved = [moveaxis(x, d, 0) if d is not None else
+             broadcast_to(x, (axis_size, *shape_of(x))) for x, d in zip(args, dims)]
+    return stack(moved, axis + 1), 0
+
+
 # ----------------------------------------------------------------------------- convert
 
 convert_p = Primitive("convert", lambda x, *, dtype: np.asarray(x).astype(dtype), linear=True)

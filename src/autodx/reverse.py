@@ -160,44 +160,45 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
             grads[root] = add(grads[root], ct) if root in grads else ct
     captured = dict.fromkeys(capture)
     ready = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
+    pop, push, take, get = ready.pop, ready.append, grads.pop, grads.get  # PERF: hot loop
 
     while ready:
-        node = ready.pop()
-        g = grads.pop(node, None)
+        node = pop()
+        g = take(node, None)
         if g is not None and node.hooks:
             for hook in node.hooks:
                 result = hook(g)
                 g = g if result is None else result
         if captured and node in captured:
             captured[node] = g
-        if node.prim is None:
+        prim = node.prim
+        if prim is None:
             if on_leaf is not None and g is not None:
                 on_leaf(node, g)
             continue
-        if node.primals is None:
+        primals, parents = node.primals, node.parents
+        if primals is None:
             raise FreedGraphError(
                 "Trying to backward through the graph a second time: its saved values were "
                 "freed by the first backward(). Pass retain_graph=True to the first "
                 "backward()/autograd.grad() call if you need to go through it again.")
-        parents = node.parents
         if g is not None:
-            if node.versions is not None:
+            if node.versions:
                 _check_versions(node)
-            if wrap is None:
-                primals, out = node.primals, node.out
-            else:
-                primals = [wrap(v, p) for v, p in zip(node.primals, parents)]
-                out = wrap(node.out, node)
+            out = node.out
+            if wrap is not None:
+                primals = [wrap(v, p) for v, p in zip(primals, parents)]
+                out = wrap(out, node)
             n = len(parents)  # PERF: spelled out for the usual one and two inputs
             needs = (_ONE if n == 1 else (parents[0] is not None, parents[1] is not None)
                      if n == 2 else tuple([p is not None for p in parents]))
-            parent_cts = node.prim.vjp(needs, g, out, *primals, **node.params)
-            for parent, ct, primal in zip(parents, parent_cts, primals):
-                if parent is not None and ct is not None:
-                    # PERF: the usual case needs no summing or casting
-                    if not (ct.shape == primal.shape and ct.dtype == primal.dtype):
+            for parent, ct, primal in zip(parents, prim.vjp(needs, g, out, *primals,
+                                                            **node.params), primals):
+                if ct is not None and parent is not None:
+                    if ct.shape != primal.shape or ct.dtype != primal.dtype:
                         ct = _fit(ct, primal)
-                    grads[parent] = add(grads[parent], ct) if parent in grads else ct
+                    prev = get(parent)
+                    grads[parent] = ct if prev is None else add(prev, ct)
         if not retain_graph:
             node.free()
         for parent in parents:
@@ -205,7 +206,7 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                 left = pending[parent] - 1
                 pending[parent] = left
                 if not left:
-                    ready.append(parent)
+                    push(parent)
     return [captured[node] for node in capture]
 
 

@@ -100,19 +100,26 @@ class EagerTrace(Trace):
     __slots__ = ()
 
     def process_primitive(self, prim, args, params):
-        # PERF: the hot path of the torch face; Tensors are the only tracers of this trace.
-        values = [a._value if a.__class__ is Tensor else a for a in args]
+        # PERF: the hot path of the torch face (one pass over the arguments; Tensors are the
+        # only tracers of this trace, and every other argument is a constant).
+        values, parents, versions = [], [], []
+        for a in args:
+            if a.__class__ is Tensor:
+                values.append(a._value)
+                parents.append(a._node)
+                box = a._version
+                versions.append((box, box[0]))
+            else:
+                values.append(a)
+                parents.append(None)
         out = prim.impl(*values, **params)
-        if prim.nondiff or not _mode.enabled:
-            return Tensor._make(out, None)
-        parents = tuple([a._node if a.__class__ is Tensor else None for a in args])
-        if parents.count(None) == len(parents):
+        if prim.nondiff or not _mode.enabled or parents.count(None) == len(parents):
             return Tensor._make(out, None)
         if prim.vjp is None:
             check_has_vjp(prim)
         node = Node(prim, params, values, out, parents)
         if not prim.linear:  # linear rules never read their saved inputs
-            node.versions = [(a._version, a._version[0]) for a in args if a.__class__ is Tensor]
+            node.versions = versions
         return Tensor._make(out, node)
 
 
@@ -265,6 +272,12 @@ class Tensor(Tracer):
                  create_graph: bool = False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (`gradient` weights a
         non-scalar output: the result is gradient^T J)."""
+        node, value = self._node, self._value
+        if (gradient is None and inputs is None and not create_graph and node is not None
+                and value.size == 1):  # PERF: the common `loss.backward()`
+            backward_pass((node,), (_ones_like(value),), retain_graph=bool(retain_graph),
+                          on_leaf=_accumulate_leaf)
+            return
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ conversions
@@ -468,11 +481,14 @@ def run_backward(outputs: list[Tensor], grad_outputs, retain_graph: bool | None,
     if retain_graph is None:
         retain_graph = create_graph
     cts = _root_cotangents(outputs, grad_outputs, create_graph)
-    with _GradMode(create_graph):
-        return backward_pass(
-            [o._node for o in outputs], cts, retain_graph=retain_graph, capture=capture,
-            on_leaf=_accumulate_leaf if accumulate else None,
-            wrap=_wrap_saved if create_graph else None)
+    roots = [o._node for o in outputs]
+    on_leaf = _accumulate_leaf if accumulate else None
+    if not create_graph:  # rules see plain arrays: nothing is recorded whatever the mode
+        return backward_pass(roots, cts, retain_graph=retain_graph, capture=capture,
+                             on_leaf=on_leaf)
+    with _GradMode(True):
+        return backward_pass(roots, cts, retain_graph=retain_graph, capture=capture,
+                             on_leaf=on_leaf, wrap=_wrap_saved)
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,

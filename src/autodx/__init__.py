@@ -8,9 +8,22 @@ tensor(12.)
 """
 
 from . import autograd, numpy, testing, tree
-from .api import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
+from .api import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    value_and_grad,
+    vjp,
+    vmap,
+)
 from .core import (
     ArgnumsError,
+    BatchingError,
     EscapedTracerError,
     FreedGraphError,
     InPlaceModificationError,
@@ -24,9 +37,10 @@ from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enab
 __version__ = "0.1.0"
 
 __all__ = [
-    "ArgnumsError", "EscapedTracerError", "FreedGraphError", "InPlaceModificationError",
-    "NonScalarOutputError", "NotDifferentiableError", "Tensor", "TracerConversionError",
-    "UnsupportedNumpyFunctionError", "autograd", "enable_grad", "grad", "hessian",
-    "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "no_grad", "numpy",
-    "set_grad_enabled", "tensor", "testing", "tree", "value_and_grad", "vjp",
+    "ArgnumsError", "BatchingError", "EscapedTracerError", "FreedGraphError",
+    "InPlaceModificationError", "NonScalarOutputError", "NotDifferentiableError", "Tensor",
+    "TracerConversionError", "UnsupportedNumpyFunctionError", "autograd", "enable_grad", "grad",
+    "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "linearize",
+    "no_grad", "numpy", "set_grad_enabled", "tensor", "testing", "tree", "value_and_grad",
+    "vjp", "vmap",
 ]

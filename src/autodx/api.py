@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from . import numpy as anp
+from .batching import vmap_flat
 from .core import (
     ArgnumsError,
+    BatchingError,
     NonScalarOutputError,
     NotDifferentiableError,
     Tracer,
@@ -29,7 +31,7 @@ from .core import (
 from .forward import JVPTracer, jvp_flat, zeros_like_value
 from .reverse import VJPTracer, backward_pass, vjp_flat
 from .tensor import Tensor
-from .tree import tree_flatten, tree_unflatten
+from .tree import broadcast_prefix, tree_flatten, tree_unflatten
 
 # ----------------------------------------------------------------------------- the boundary
 
@@ -302,20 +304,69 @@ def _zeros_tree(tree):
     return tree_unflatten(treedef, [zeros_like_value(_prepare_input(x, "primal")) for x in flat])
 
 
+# ----------------------------------------------------------------------------- vmap
+
+def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
+    """Map `fun` over an axis of its arguments in one batched pass (no Python loop).
+
+    in_axes/out_axes: an int (negative counts from the end), None (not mapped: the same value
+    for every example), or a pytree matching the arguments/outputs.
+    >>> ad.vmap(lambda x, y: x @ y, in_axes=(0, None))(np.ones((5, 3)), np.ones(3)).shape
+    (5,)
+    """
+    @functools.wraps(fun)
+    def vmapped(*args):
+        specs = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else in_axes
+        if isinstance(specs, tuple) and len(specs) != len(args):
+            raise BatchingError(f"vmap(in_axes={in_axes!r}) has {len(specs)} entries but "
+                                f"{_signature(fun)} was called with {len(args)} arguments")
+        axes = broadcast_prefix(specs, tuple(args))
+        leaves, treedef = tree_flatten(tuple(args))
+        leaves = [x if d is None or isinstance(x, Tracer) else np.asarray(x)
+                  for x, d in zip(leaves, axes)]
+        sizes, dims = [], []
+        for i, (x, d) in enumerate(zip(leaves, axes)):
+            if d is None:
+                dims.append(None)
+                continue
+            ndim = len(shape_of(x))
+            if not -ndim <= d < ndim:
+                raise BatchingError(f"vmap: in_axes={d} for input {i} (shape {shape_of(x)}) is "
+                                    f"out of range for a {ndim}-d value")
+            dims.append(d % ndim)
+            sizes.append((i, shape_of(x)[d % ndim]))
+        if not sizes:
+            raise BatchingError("vmap needs at least one mapped input, but in_axes maps none")
+        if len({n for _, n in sizes}) > 1:
+            described = ", ".join(f"input {i} has size {n}" for i, n in sizes)
+            raise BatchingError(f"vmap got inconsistent sizes along the mapped axes: "
+                                f"{described}. Every mapped input needs the same size.")
+        out = vmap_flat(lambda *xs: fun(*tree_unflatten(treedef, xs)), leaves, dims,
+                        sizes[0][1], out_axes)
+        return _finalize(out, _has_tensor(args))
+
+    return vmapped
+
+
+def hvp(fun: Callable, primals: Sequence, tangents: Sequence):
+    """The Hessian-vector product H @ tangents of a scalar function, forward-over-reverse:
+    the cost of a few gradients, and no n x n matrix.
+    >>> ad.hvp(lambda x: ad.numpy.sum(x**3), (np.array([1.0, 2.0]),), (np.ones(2),))
+    array([ 6., 12.])
+    """
+    argnums = tuple(range(len(primals)))
+    out = jvp(grad(fun, argnums=argnums), tuple(primals), tuple(tangents))[1]
+    return out[0] if len(primals) == 1 else out
+
+
 # ----------------------------------------------------------------------------- Jacobians
 
-def _basis(index: int, size: int, dtype) -> np.ndarray:
-    e = np.zeros(size, dtype)
-    e[index] = 1
-    return e
-
-
 def _split_flat(vector, shapes: list[tuple]) -> list:
-    """Cut a concrete 1-D vector into pieces of the given shapes."""
+    """Cut a 1-D vector (concrete or traced) into pieces of the given shapes."""
     out, start = [], 0
     for shape in shapes:
         size = math.prod(shape)
-        out.append(vector[start:start + size].reshape(shape))
+        out.append(anp.reshape(vector[start:start + size], shape))
         start += size
     return out
 
@@ -324,37 +375,49 @@ def _flat_row(pieces: list):
     return anp.concatenate([anp.reshape(p, (-1,)) for p in pieces]) if pieces else np.zeros(0)
 
 
-def _jac_matrix(fun, args, argnums, has_aux, mode: str):
+def _over_basis(fun: Callable, size: int, dtype, chunk_size: int | None, out_axes=0):
+    """vmap `fun` over the standard basis vectors of R^size, `chunk_size` at a time (all at
+    once when None): one batched pass per chunk instead of a Python loop per vector."""
+    basis = np.eye(size, dtype=dtype)
+    step = size if not chunk_size or chunk_size >= size else int(chunk_size)
+    chunks = [vmap_flat(fun, [basis[i:i + step]], [0], len(basis[i:i + step]), out_axes)
+              for i in range(0, size, step)]
+    if len(chunks) == 1:
+        return chunks[0]
+    firsts = [c[0] if isinstance(out_axes, tuple) else c for c in chunks]
+    stacked = anp.concatenate(firsts, axis=0)
+    return (stacked, *chunks[0][1:]) if isinstance(out_axes, tuple) else stacked
+
+
+def _jac_matrix(fun, args, argnums, has_aux, mode: str, chunk_size: int | None):
     """The (M, N) Jacobian of `fun` at `args`, with what is needed to give it structure."""
     nums, leaves, treedefs, rebuild = _split_args(
         fun, args, argnums, "jacobian/jacrev" if mode == "rev" else "jacfwd")
     in_shapes = [shape_of(x) for x in leaves]
+    n = sum(math.prod(s) for s in in_shapes)
     dtype = np.result_type(*[dtype_of(x) for x in leaves]) if leaves else np.float64
+    f = lambda xs: fun(*rebuild(xs))
     if mode == "rev":
-        values, treedef, aux, pullback = _vjp(lambda xs: fun(*rebuild(xs)), leaves, has_aux,
-                                              "jacrev")
+        values, treedef, aux, pullback = _vjp(f, leaves, has_aux, "jacrev")
         out_shapes = [shape_of(v) for v in values]
         m = sum(math.prod(s) for s in out_shapes)
         out_dtype = np.result_type(*[dtype_of(v) for v in values]) if values else dtype
-        # NOTE: one pullback per output element (batched by vmap once it lands, same API).
-        rows = [_flat_row(pullback(_split_flat(_basis(k, m, out_dtype), out_shapes)))
-                for k in range(m)]
-        n = sum(math.prod(s) for s in in_shapes)
-        jac = anp.stack(rows) if rows else np.zeros((0, n), dtype)
+        # every row at once: the pullback of a batch of output basis vectors
+        jac = (_over_basis(lambda e: _flat_row(pullback(_split_flat(e, out_shapes))), m,
+                           out_dtype, chunk_size) if m and n else np.zeros((m, n), dtype))
     else:
-        n = sum(math.prod(s) for s in in_shapes)
-        columns, out = [], None
-        for k in range(n):
-            tangents = _split_flat(_basis(k, n, dtype), in_shapes)
-            out, t_out, aux = _jvp(lambda xs: fun(*rebuild(xs)), leaves, tangents, has_aux,
-                                   "jacfwd")
-            columns.append(_flat_row(tree_flatten(t_out)[0]))
-        if out is None:  # no inputs: run once for the output's structure
-            out, _, aux = _jvp(lambda xs: fun(*rebuild(xs)), leaves, [], has_aux, "jacfwd")
+        def column(t):
+            out, t_out, aux = _jvp(f, leaves, _split_flat(t, in_shapes), has_aux, "jacfwd")
+            return _flat_row(tree_flatten(t_out)[0]), out, aux
+
+        if n:  # every column at once: the JVP of a batch of input basis vectors
+            columns, out, aux = _over_basis(column, n, dtype, chunk_size, (0, None, None))
+        else:
+            columns, out, aux = None, *_jvp(f, leaves, [], has_aux, "jacfwd")[::2]
         values, treedef = tree_flatten(out)
         out_shapes = [shape_of(v) for v in values]
         m = sum(math.prod(s) for s in out_shapes)
-        jac = anp.stack(columns, axis=1) if columns else np.zeros((m, 0), dtype)
+        jac = anp.transpose(columns) if n and m else np.zeros((m, n), dtype)
     return jac, values, treedef, out_shapes, in_shapes, treedefs, aux
 
 
@@ -375,12 +438,13 @@ def _structure(jac, treedef, out_shapes, in_shapes, treedefs, argnums):
     return tree_unflatten(treedef, per_out)
 
 
-def _jacobian(mode: str, fun: Callable, argnums, has_aux: bool, matrix: bool) -> Callable:
+def _jacobian(mode: str, fun: Callable, argnums, has_aux: bool, matrix: bool,
+              chunk_size: int | None) -> Callable:
     @functools.wraps(fun)
     def jac_fun(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
         jac, values, treedef, out_shapes, in_shapes, treedefs, aux = _jac_matrix(
-            f, args, argnums, has_aux, mode)
+            f, args, argnums, has_aux, mode, chunk_size)
         result = jac if matrix else _structure(jac, treedef, out_shapes, in_shapes, treedefs,
                                                argnums)
         result = _finalize(result, _has_tensor(args))
@@ -389,8 +453,10 @@ def _jacobian(mode: str, fun: Callable, argnums, has_aux: bool, matrix: bool) ->
     return jac_fun
 
 
-def jacrev(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False) -> Callable:
-    """The Jacobian by reverse mode (one pullback per output element).
+def jacrev(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False,
+           chunk_size: int | None = None) -> Callable:
+    """The Jacobian by reverse mode: one batched pullback of every output basis vector
+    (`chunk_size` of them at a time, to bound memory).
 
     `matrix=True` gives one 2-D array, rows = flattened outputs, columns = flattened inputs of
     every argnums entry in order:
@@ -399,18 +465,21 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False
     array([[ 4.,  2.],
            [ 1., -1.]])
     """
-    return _jacobian("rev", fun, argnums, has_aux, matrix)
+    return _jacobian("rev", fun, argnums, has_aux, matrix, chunk_size)
 
 
-def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False) -> Callable:
-    """The Jacobian by forward mode (one JVP per input element); same layout as `jacrev`."""
-    return _jacobian("fwd", fun, argnums, has_aux, matrix)
+def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False,
+           chunk_size: int | None = None) -> Callable:
+    """The Jacobian by forward mode: one batched JVP of every input basis vector (`chunk_size`
+    at a time); same layout as `jacrev`."""
+    return _jacobian("fwd", fun, argnums, has_aux, matrix, chunk_size)
 
 
 jacobian = jacrev
 
 
-def hessian(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False) -> Callable:
+def hessian(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False,
+            chunk_size: int | None = None) -> Callable:
     """Second derivatives, as forward-over-reverse (`jacfwd(jacrev(f))`).
 
     `matrix=True` gives the (n, n) matrix over all argnums inputs flattened in order (or
@@ -420,8 +489,10 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = Fals
            [0., 2.]])
     """
     if not matrix:
-        return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
-    inner = jacfwd(jacrev(fun, argnums, has_aux, matrix=True), argnums, has_aux, matrix=True)
+        return jacfwd(jacrev(fun, argnums, has_aux, chunk_size=chunk_size), argnums, has_aux,
+                      chunk_size=chunk_size)
+    inner = jacfwd(jacrev(fun, argnums, has_aux, matrix=True, chunk_size=chunk_size), argnums,
+                   has_aux, matrix=True, chunk_size=chunk_size)
 
     @functools.wraps(fun)
     def hessian_matrix(*args, **kwargs):

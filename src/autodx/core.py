@@ -52,6 +52,10 @@ class EscapedTracerError(RuntimeError):
     """A tracer was used after the transformation that made it had returned."""
 
 
+class BatchingError(ValueError):
+    """vmap was given inconsistent sizes or axes, or a batched value was used concretely."""
+
+
 class UnsupportedNumpyFunctionError(TypeError):
     """A NumPy function autodx cannot differentiate was called on a traced value."""
 
@@ -215,7 +219,10 @@ def _dtype(value) -> np.dtype:
 
 
 def shape_of(value) -> tuple:
-    return value.shape if isinstance(value, (np.ndarray, np.generic, Tracer)) else np.shape(value)
+    try:  # PERF: arrays, NumPy scalars and tracers all have .shape
+        return value.shape
+    except AttributeError:
+        return np.shape(value)
 
 
 def dtype_of(value) -> np.dtype:

@@ -54,8 +54,9 @@ class JVPTrace(Trace):
 
 def fit_tangent(t, out):
     """Broadcast a tangent to the output's shape and cast it to the output's dtype."""
-    if shape_of(t) != shape_of(out):
-        t = broadcast_to(t, shape_of(out))
+    shape = shape_of(out)
+    if shape_of(t) != shape:
+        t = broadcast_to(t, shape)
     return convert(t, dtype_of(out))
 
 

@@ -110,3 +110,21 @@ def ravel_pytree(tree) -> tuple[np.ndarray, Callable]:
         return tree_unflatten(treedef, out)
 
     return flat, unravel
+
+
+def broadcast_prefix(prefix, tree, is_leaf_spec=lambda x: x is None or isinstance(x, int)):
+    """Expand a prefix tree (e.g. vmap's in_axes) to one entry per leaf of `tree`: a spec
+    leaf (an int or None) stands for every leaf below it."""
+    if is_leaf_spec(prefix):
+        return [prefix] * len(tree_flatten(tree)[0])
+    handler = _handler(tree)
+    if handler is None or type(prefix) is not type(tree) and not (
+            isinstance(prefix, (tuple, list)) and isinstance(tree, (tuple, list))):
+        raise ValueError(f"axis specification {prefix!r} does not match the structure of the "
+                         f"value it describes ({type(tree).__name__})")
+    children, _ = handler[0](tree)
+    spec_children, _ = _handler(prefix)[0](prefix)
+    if len(spec_children) != len(children):
+        raise ValueError(f"axis specification {prefix!r} has {len(spec_children)} entries but "
+                         f"the value it describes has {len(children)}")
+    return [s for sc, c in zip(spec_children, children) for s in broadcast_prefix(sc, c)]

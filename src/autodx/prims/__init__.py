@@ -27,10 +27,10 @@ from .elementwise import (
     tanh,
     where,
 )
-from .index import canonical_index, getitem, scatter
+from .index import canonical_index, concatenate, getitem, scatter, stack
 from .linalg import matmul
 from .reduce import sum, sum_to_shape
-from .shape import broadcast_to, concatenate, convert, moveaxis, reshape, stack, transpose
+from .shape import broadcast_to, convert, moveaxis, reshape, transpose
 
 __all__ = [
     "abs", "add", "broadcast_to", "canonical_index", "concatenate", "convert", "cos", "div",

@@ -20,12 +20,14 @@ def _elementwise_batch(prim: Primitive) -> Callable:
     remaining axes up as it would per example; unmapped arguments broadcast as they are."""
 
     def rule(axis_size, args, dims, **params):
-        out_rank = max(len(shape_of(x)) - (d is not None) for x, d in zip(args, dims))
+        shapes = [shape_of(x) for x in args]
+        out_rank = max([len(s) - (d is not None) for s, d in zip(shapes, dims)])
         moved = []
-        for x, d in zip(args, dims):
+        for x, shape, d in zip(args, shapes, dims):
             if d is not None:
-                x = moveaxis(x, d, 0)
-                shape = shape_of(x)
+                if d:
+                    x = moveaxis(x, d, 0)
+                    shape = shape[d:d + 1] + shape[:d] + shape[d + 1:]
                 if len(shape) - 1 < out_rank:
                     x = reshape(x, shape[:1] + (1,) * (out_rank - len(shape) + 1) + shape[1:])
             moved.append(x)

@@ -1,4 +1,5 @@
-"""Basic and integer-array indexing: `getitem` and its transpose `scatter` (both linear).
+"""Indexing, and the ops whose transposes are indexing: `getitem` and its transpose `scatter`,
+`concatenate` and `stack` (all linear).
 
 Indices are params, so they are made canonical and hashable here: slices become `SliceSpec`,
 integer arrays `IntArraySpec`, boolean masks their integer positions. Tracers used as indices
@@ -11,7 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core import Primitive, Tracer, bind
+from ..core import Primitive, Tracer, bind, shape_of
+from .shape import broadcast_to, moveaxis
 
 
 class SliceSpec(NamedTuple):
@@ -80,7 +82,21 @@ def _getitem_vjp(needs, g, out, x, *, index):
     return (scatter(g, index=index, shape=np.shape(x) if not isinstance(x, Tracer) else x.shape),)
 
 
-getitem_p.mark_missing("batch", "indexing batch rules come with vmap (issue #3)")
+def _batched_index(index: tuple) -> tuple[tuple, int]:
+    """The index for a batch at axis 0, and where NumPy puts the batch axis in the result:
+    first, unless advanced indices are split apart (then NumPy moves their axes in front)."""
+    adv = [i for i, item in enumerate(index)
+           if type(item) is IntArraySpec or isinstance(item, int) and has_advanced(index)]
+    split = bool(adv) and adv[-1] - adv[0] + 1 != len(adv)
+    adv_ndim = len(np.broadcast_shapes(*[i.shape for i in index if type(i) is IntArraySpec]))
+    return (SliceSpec(None, None, None),) + index, adv_ndim if split else 0
+
+
+@getitem_p.def_batch
+def _getitem_batch(axis_size, args, dims, *, index):
+    (x,), (d,) = args, dims
+    batched_index, out_dim = _batched_index(index)
+    return getitem(moveaxis(x, d, 0), batched_index), out_dim
 
 
 # ----------------------------------------------------------------------------- scatter
@@ -108,4 +124,61 @@ def _scatter_vjp(needs, g, out, x, *, index, shape):
     return (getitem(g, index),)
 
 
-scatter_p.mark_missing("batch", "indexing batch rules come with vmap (issue #3)")
+@scatter_p.def_batch
+def _scatter_batch(axis_size, args, dims, *, index, shape):
+    (g,), (d,) = args, dims
+    batched_index, g_dim = _batched_index(index)
+    return scatter(moveaxis(g, d, g_dim), index=batched_index, shape=(axis_size, *shape)), 0
+
+
+# ----------------------------------------------------------------------------- concatenate
+
+concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis), linear=True)
+
+
+def concatenate(xs, axis: int):
+    return bind(concatenate_p, *xs, axis=axis)
+
+
+@concatenate_p.def_vjp
+def _concatenate_vjp(needs, g, out, *xs, axis):
+    cts, start = [], 0
+    for x, need in zip(xs, needs):
+        size = shape_of(x)[axis]
+        if need:
+            index = (SliceSpec(None, None, None),) * axis + (SliceSpec(start, start + size, None),)
+            cts.append(getitem(g, index))
+        else:
+            cts.append(None)
+        start += size
+    return tuple(cts)
+
+
+@concatenate_p.def_batch
+def _concatenate_batch(axis_size, args, dims, *, axis):
+    moved = [moveaxis(x, d, 0) if d is not None else
+             broadcast_to(x, (axis_size, *shape_of(x))) for x, d in zip(args, dims)]
+    return concatenate(moved, axis + 1), 0
+
+
+# ----------------------------------------------------------------------------- stack
+
+stack_p = Primitive("stack", lambda *xs, axis: np.stack(xs, axis), linear=True)
+
+
+def stack(xs, axis: int):
+    return bind(stack_p, *xs, axis=axis)
+
+
+@stack_p.def_vjp
+def _stack_vjp(needs, g, out, *xs, axis):
+    head = (SliceSpec(None, None, None),) * axis
+    return tuple(getitem(g, head + (i,)) if need else None for i, need in enumerate(needs))
+
+
+@stack_p.def_batch
+def _stack_batch(axis_size, args, dims, *, axis):
+    moved = [moveaxis(x, d, 0) if d is not None else
+             broadcast_to(x, (axis_size, *shape_of(x))) for x, d in zip(args, dims)]
+    return stack(moved, axis + 1), 0
+

@@ -1,4 +1,4 @@
-"""Shape primitives: reshape, broadcast_to, transpose, concatenate, convert (dtype cast).
+"""Shape primitives: reshape, broadcast_to, transpose, convert (dtype cast).
 
 All are linear, so their JVP is the op applied to the tangent (derived by the forward engine).
 Params are canonical: shapes and permutations are tuples of ints with no -1 or negative axis.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Primitive, bind, dtype_of, shape_of
-from .index import SliceSpec, getitem
 
 # ----------------------------------------------------------------------------- reshape
 
@@ -84,58 +83,6 @@ def moveaxis(x, source: int, destination: int):
     perm = [i for i in range(ndim) if i != source]
     perm.insert(destination, source)
     return transpose(x, tuple(perm))
-
-
-# ----------------------------------------------------------------------------- concatenate
-
-concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis), linear=True)
-
-
-def concatenate(xs, axis: int):
-    return bind(concatenate_p, *xs, axis=axis)
-
-
-@concatenate_p.def_vjp
-def _concatenate_vjp(needs, g, out, *xs, axis):
-    cts, start = [], 0
-    for x, need in zip(xs, needs):
-        size = shape_of(x)[axis]
-        if need:
-            index = (SliceSpec(None, None, None),) * axis + (SliceSpec(start, start + size, None),)
-            cts.append(getitem(g, index))
-        else:
-            cts.append(None)
-        start += size
-    return tuple(cts)
-
-
-@concatenate_p.def_batch
-def _concatenate_batch(axis_size, args, dims, *, axis):
-    moved = [moveaxis(x, d, 0) if d is not None else
-             broadcast_to(x, (axis_size, *shape_of(x))) for x, d in zip(args, dims)]
-    return concatenate(moved, axis + 1), 0
-
-
-# ----------------------------------------------------------------------------- stack
-
-stack_p = Primitive("stack", lambda *xs, axis: np.stack(xs, axis), linear=True)
-
-
-def stack(xs, axis: int):
-    return bind(stack_p, *xs, axis=axis)
-
-
-@stack_p.def_vjp
-def _stack_vjp(needs, g, out, *xs, axis):
-    head = (SliceSpec(None, None, None),) * axis
-    return tuple(getitem(g, head + (i,)) if need else None for i, need in enumerate(needs))
-
-
-@stack_p.def_batch
-def _stack_batch(axis_size, args, dims, *, axis):
-    moved = [moveaxis(x, d, 0) if d is not None else
-             broadcast_to(x, (axis_size, *shape_of(x))) for x, d in zip(args, dims)]
-    return stack(moved, axis + 1), 0
 
 
 # ----------------------------------------------------------------------------- convert

@@ -1,0 +1,85 @@
+"""Batching: `BatchTracer(val, bdim)` carries a whole batch of values, mapped along axis
+`bdim` of `val` (None: the same for every example). Each primitive's `batch` rule turns one
+batched application into one primitive application on the whole batch; there is no
+loop-and-stack fallback, so a primitive without a rule is an error.
+
+`vmap_flat` maps a function over flat arguments; `api.vmap` handles in_axes/out_axes pytrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from .core import BatchingError, Trace, Tracer, bind, new_main, shape_of
+from .prims import broadcast_to, moveaxis
+from .tree import broadcast_prefix, tree_flatten, tree_unflatten
+
+
+class BatchTracer(Tracer):
+    __slots__ = ("val", "bdim")
+
+    def __init__(self, trace: Trace, val, bdim: int):
+        self._trace, self.val, self.bdim = trace, val, bdim
+
+    def primal_value(self):
+        return self.val
+
+    @property
+    def shape(self) -> tuple:  # the shape of one example
+        shape = shape_of(self.val)
+        return shape[:self.bdim] + shape[self.bdim + 1:]
+
+    def __repr__(self) -> str:
+        return f"BatchTracer(shape={self.shape}, batch axis {self.bdim} of {shape_of(self.val)})"
+
+    def concrete(self):
+        raise BatchingError(
+            "a value batched by vmap was used in Python control flow or converted to a "
+            "concrete value, but it differs from example to example. Use ad.numpy.where(...) "
+            "instead of `if`, or move the branch outside the vmapped function.")
+
+
+class BatchTrace(Trace):
+    __slots__ = ()
+
+    def process_primitive(self, prim, args, params):
+        values, dims, batched = [], [], False
+        for a in args:
+            own = isinstance(a, BatchTracer) and a._trace is self
+            values.append(a.val if own else a)
+            dims.append(a.bdim if own else None)
+            batched = batched or own
+        if not batched:
+            return bind(prim, *values, **params)  # the same for every example
+        if prim.batch is None:
+            raise BatchingError(f"primitive {prim.name!r} has no batching rule, so it cannot "
+                                f"be used under vmap ({prim.missing.get('batch', '')})")
+        out, out_dim = prim.batch(self.main.payload, values, dims, **params)
+        return out if out_dim is None else BatchTracer(self, out, out_dim)
+
+
+def vmap_flat(fun: Callable, args: Sequence, in_dims: Sequence, axis_size: int, out_axes):
+    """Run `fun(*args)` once on the whole batch, argument i mapped along axis `in_dims[i]`
+    (None: not mapped). `out_axes` (an int, None, or a prefix of the output tree) says where
+    each output's batch axis goes (None: that output must not depend on the batch)."""
+    with new_main(BatchTrace, payload=axis_size) as main:
+        tracers = [x if d is None else BatchTracer(main.trace, x, d)
+                   for x, d in zip(args, in_dims)]
+        out = fun(*tracers)
+        leaves, treedef = tree_flatten(out)
+        results = []
+        for i, (leaf, dest) in enumerate(zip(leaves, broadcast_prefix(out_axes, out))):
+            batched = isinstance(leaf, BatchTracer) and leaf._trace is main.trace
+            if dest is None:
+                if batched:
+                    raise BatchingError(f"output {i} was asked to be unmapped (out_axes=None) "
+                                        "but it depends on the mapped inputs")
+                results.append(leaf)
+            elif batched:
+                results.append(moveaxis(leaf.val, leaf.bdim, dest))
+            else:  # does not depend on the batch: every example gets the same value
+                shape = shape_of(leaf)
+                dest = dest % (len(shape) + 1)
+                moved = broadcast_to(leaf, (axis_size, *shape))
+                results.append(moveaxis(moved, 0, dest))
+    return tree_unflatten(treedef, results)

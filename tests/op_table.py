@@ -119,6 +119,10 @@ OPS: list[OpSpec] = [
     _unary("x[[0, 2, 0]] (repeated ints)", lambda x: x[np.array([0, 2, 0])],
            lambda x: x[np.array([0, 2, 0])], prim="getitem"),
     _unary("x[mask]", lambda x: x[MASK], lambda x: x[MASK], prim="getitem"),
+    _unary("x[[0, 2], :, [1, 3]] (split advanced)", lambda x: x[[0, 2], :, [1, 3]],
+           lambda x: x[[0, 2], :, [1, 3]], shape=(3, 2, 4), prim="getitem"),
+    _unary("x[1, :, [0, 0, 3]] (int and array)", lambda x: x[1, :, [0, 0, 3]],
+           lambda x: x[1, :, [0, 0, 3]], shape=(3, 2, 4), prim="getitem"),
     _unary("scatter", lambda g: prims.scatter(g, index=prims.canonical_index((slice(1, 3),)),
                                               shape=(4, 4)),
            lambda g: np.pad(g, ((1, 1), (0, 0))), shape=(2, 4), prim="scatter"),
@@ -126,6 +130,42 @@ OPS: list[OpSpec] = [
     *[_binary(f"matmul {a}@{b}", anp.matmul, np.matmul, "matmul", (a, b)) for a, b in [
         ((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((2, 2, 3), (3, 4)),
         ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (3, 4, 2)), ((3,), (2, 3, 4))]],
+]
+
+# ---- user-defined derivatives (the higher-order primitives), each checked through every
+# transform like any other op: the custom rules must agree with finite differences too.
+
+
+@ad.custom_jvp
+def log1pexp(x):
+    return anp.log(1.0 + anp.exp(x))
+
+
+@log1pexp.defjvp
+def _log1pexp_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return log1pexp(x), t / (1.0 + anp.exp(-x))  # stable for large x, unlike the naive rule
+
+
+def _scaled_power(p, x, y):  # p is a static (non-differentiable) argument
+    return x**p * y
+
+
+scaled_power = ad.custom_vjp(_scaled_power, nondiff_argnums=(0,))
+scaled_power.defvjp(lambda p, x, y: (_scaled_power(p, x, y), (x, y)),
+                    lambda p, res, g: (g * p * res[0] ** (p - 1) * res[1], g * res[0] ** p))
+
+checkpointed = ad.checkpoint(lambda x, y: anp.tanh(anp.matmul(x, y)) * anp.sin(x[:, :1]))
+
+OPS += [
+    _unary("custom_jvp log1pexp", log1pexp, lambda x: np.log1p(np.exp(x)),
+           prim="custom_jvp_call"),
+    OpSpec("custom_vjp x**3 * y (static p)", lambda x, y: scaled_power(3, x, y),
+           lambda x, y: x**3 * y, ((3, 4), (3, 4)), prims=("custom_vjp_call",)),
+    OpSpec("checkpoint tanh(x @ y) * sin(x[:, :1])", checkpointed,
+           lambda x, y: np.tanh(x @ y) * np.sin(x[:, :1]), ((3, 2), (2, 4)),
+           prims=("checkpoint_call",)),
+    _unary("stop_gradient", ad.stop_gradient, lambda x: x, prim="stop_gradient", nondiff=True),
 ]
 
 # Primitives that are only ever used by other rules, with where they are checked instead.

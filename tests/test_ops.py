@@ -167,3 +167,49 @@ def test_broadcasting_binary_ops_gradients_have_input_shapes(data):
            - np.sum(op(x - eps * e.reshape(x_shape), y) * 1.5)) / (2 * eps)
           for e in np.eye(max(x.size, 1))[: x.size]]
     np.testing.assert_allclose(np.ravel(gx), fd, rtol=1e-6, atol=1e-8)
+
+
+# ----------------------------------------------------------------------------- vmap
+
+VMAP_VARIANTS = ["axis 0", "last axis", "None on the first argument"]
+
+
+def _batched_case(op, variant, rng, size=3):
+    """Per-example arguments, the batched arguments and in_axes for one variant."""
+    examples = [op.args(rng) for _ in range(size)]
+    in_axes, batched = [], []
+    for j in range(len(op.shapes)):
+        if variant == "None on the first argument" and j == 0 and len(op.shapes) > 1:
+            in_axes.append(None)
+            batched.append(examples[0][j])
+            for e in examples:
+                e[j] = examples[0][j]
+        else:
+            axis = 0 if variant == "axis 0" else -1
+            in_axes.append(axis)
+            batched.append(np.stack([e[j] for e in examples], axis=axis))
+    return examples, batched, tuple(in_axes)
+
+
+@pytest.mark.parametrize("variant", VMAP_VARIANTS)
+@pytest.mark.parametrize("op", OPS, ids=ids(OPS))
+def test_vmap_matches_python_loop(op, variant, rng):
+    examples, batched, in_axes = _batched_case(op, variant, rng)
+    got = ad.vmap(op.fn, in_axes=in_axes)(*batched)
+    want = np.stack([op.ref(*e) for e in examples])
+    assert np.shape(got) == want.shape and np.asarray(got).dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("variant", VMAP_VARIANTS)
+@pytest.mark.parametrize("op", DIFF_OPS, ids=ids(DIFF_OPS))
+def test_vmap_of_grad_matches_loop_of_grad(op, variant, rng):
+    examples, batched, in_axes = _batched_case(op, variant, rng)
+    argnums = tuple(range(len(op.shapes)))
+    g = ad.grad(lambda *xs: anp.sum(anp.sin(op.fn(*xs))), argnums=argnums)
+    got = ad.vmap(g, in_axes=in_axes)(*batched)
+    for j in argnums:
+        want = np.stack([g(*e)[j] for e in examples])
+        if in_axes[j] is None:  # an unmapped input's gradient is still one per example
+            assert np.shape(got[j]) == want.shape
+        np.testing.assert_allclose(got[j], want, rtol=1e-12, atol=1e-13)

@@ -252,3 +252,204 @@ def test_where_nan_from_unused_branch_and_the_double_where_fix():
     assert np.isnan(naive[0])  # 0 * inf: the documented pitfall (README, "where")
     safe = ad.grad(lambda x: anp.sum(anp.where(x > 0, anp.sqrt(anp.where(x > 0, x, 1.0)), 0.0)))
     np.testing.assert_allclose(safe(x), [0.0, 0.25])
+
+
+# ----------------------------------------------------------------------------- vmap
+
+def test_vmap_in_axes_out_axes_and_pytrees():
+    x, w = np.arange(6.0).reshape(2, 3), np.arange(3.0)
+    np.testing.assert_allclose(ad.vmap(lambda x, w: x @ w, in_axes=(0, None))(x, w), x @ w)
+    np.testing.assert_allclose(ad.vmap(lambda x: x * 2, in_axes=-1)(x), (x * 2).T)
+    np.testing.assert_allclose(ad.vmap(lambda x: x * 2, in_axes=1, out_axes=-1)(x), x * 2)
+    tree = {"a": x, "b": (w, 1.0)}
+    out = ad.vmap(lambda t: t["a"] * t["b"][0] + t["b"][1],
+                  in_axes=({"a": 0, "b": (None, None)},))(tree)
+    np.testing.assert_allclose(out, x * w + 1.0)
+    s, c = ad.vmap(lambda x: (anp.sum(x), 7.0), out_axes=(0, None))(x)
+    np.testing.assert_allclose(s, x.sum(1))
+    assert c == 7.0
+    np.testing.assert_allclose(ad.vmap(lambda x: 5.0)(x), [5.0, 5.0])  # broadcast output
+
+
+def test_nested_vmap_and_closure_over_batched_values():
+    x = np.arange(12.0).reshape(3, 4)
+    outer = ad.vmap(lambda row: ad.vmap(lambda v: v * anp.sum(row))(row))(x)
+    np.testing.assert_allclose(outer, x * x.sum(1, keepdims=True))
+    pairwise = ad.vmap(lambda a: ad.vmap(lambda b: anp.sum((a - b) ** 2))(x))(x)
+    np.testing.assert_allclose(pairwise, ((x[:, None] - x[None]) ** 2).sum(-1))
+
+
+def test_vmap_errors_name_sizes_and_axes():
+    with pytest.raises(ValueError, match="input 0 has size 2, input 1 has size 3") as info:
+        ad.vmap(lambda a, b: a + b)(np.ones(2), np.ones(3))
+    assert isinstance(info.value, ad.BatchingError)
+    with pytest.raises(ValueError, match="in_axes=2 .* out of range"):
+        ad.vmap(lambda a: a, in_axes=2)(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="2 entries"):
+        ad.vmap(lambda a: a, in_axes=(0, 0))(np.ones(2))
+    with pytest.raises(ValueError, match="where"):
+        ad.vmap(lambda a: a if a > 0 else -a)(np.ones(2))
+    with pytest.raises(ValueError, match="out_axes=None"):
+        ad.vmap(lambda a: a, out_axes=None)(np.ones(2))
+
+
+def test_per_example_gradients_and_every_mix_with_vmap():
+    rng = np.random.default_rng(1)
+    w, xs, ys = rng.standard_normal(3), rng.standard_normal((5, 3)), rng.standard_normal(5)
+    loss = lambda w, x, y: (anp.tanh(anp.dot(x, w)) - y) ** 2
+    per_example = ad.vmap(ad.grad(loss), in_axes=(None, 0, 0))(w, xs, ys)
+    looped = np.stack([ad.grad(loss)(w, x, y) for x, y in zip(xs, ys)])
+    np.testing.assert_allclose(per_example, looped, rtol=1e-13)
+    total = ad.grad(lambda w: anp.sum(ad.vmap(loss, in_axes=(None, 0, 0))(w, xs, ys)))(w)
+    np.testing.assert_allclose(total, looped.sum(0), rtol=1e-13)
+    jac_of_vmap = ad.jacfwd(lambda w: ad.vmap(loss, in_axes=(None, 0, 0))(w, xs, ys))(w)
+    np.testing.assert_allclose(jac_of_vmap, looped, rtol=1e-12)
+    hessians = ad.vmap(ad.hessian(loss), in_axes=(None, 0, 0))(w, xs, ys)
+    np.testing.assert_allclose(hessians, [ad.hessian(loss)(w, x, y) for x, y in zip(xs, ys)],
+                               rtol=1e-12, atol=1e-14)
+    jvp_of_vmap = ad.jvp(lambda w: ad.vmap(loss, in_axes=(None, 0, 0))(w, xs, ys), (w,),
+                         (np.ones(3),))[1]
+    np.testing.assert_allclose(jvp_of_vmap, looped.sum(1), rtol=1e-12)
+    vjp_in_vmap = ad.vmap(lambda x, y: ad.vjp(lambda w: loss(w, x, y), w)[1](1.0)[0])(xs, ys)
+    np.testing.assert_allclose(vjp_in_vmap, looped, rtol=1e-13)
+
+
+JAC_FUNCTIONS = {
+    "rosenbrock": lambda x: anp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2),
+    "softplus-ish": lambda x: anp.sum(anp.log(1.0 + anp.exp(anp.matmul(
+        anp.reshape(x, (2, 2)), x[:2])))),
+    "quartic": lambda x: anp.sum(x**4) * anp.sum(anp.sin(x)),
+    "kinked": lambda x: anp.sum(anp.maximum(x, 0.2) * anp.abs(x - 1.5) ** 3),
+}
+
+
+@pytest.mark.parametrize("name", list(JAC_FUNCTIONS))
+def test_hessian_routes_and_symmetry(name):
+    f = JAC_FUNCTIONS[name]
+    x = np.array([0.4, -0.7, 1.1, 0.3])
+    h = ad.hessian(f, matrix=True)(x)
+    np.testing.assert_allclose(h, h.T, rtol=1e-12, atol=1e-12)
+    for route in (ad.jacrev(ad.jacfwd(f)), ad.jacrev(ad.jacrev(f)), ad.jacfwd(ad.jacfwd(f)),
+                  ad.jacfwd(ad.jacrev(f), chunk_size=3), ad.hessian(f, chunk_size=1)):
+        np.testing.assert_allclose(route(x), h, rtol=1e-11, atol=1e-11)
+    g = ad.grad(f)
+    np.testing.assert_allclose(ad.jacfwd(g)(x), ad.jacrev(g)(x), rtol=1e-12, atol=1e-12)
+    v = np.array([1.0, -2.0, 0.5, 0.0])
+    np.testing.assert_allclose(ad.hvp(f, (x,), (v,)), h @ v, rtol=1e-11, atol=1e-11)
+
+
+# ----------------------------------------------------------------------------- custom rules
+
+@ad.custom_jvp
+def halved_identity(x):
+    return x * 1.0
+
+
+@halved_identity.defjvp
+def _halved_identity_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return halved_identity(x), t * 0.5 * x  # deliberately not the function's own derivative
+
+
+def test_custom_jvp_rule_is_used_by_every_transform():
+    # the rule says d/dx = 0.5 x, so d2/dx2 = 0.5 (the function's own derivative would be 1, 0)
+    assert ad.grad(halved_identity)(4.0) == 2.0
+    assert ad.jvp(halved_identity, (4.0,), (1.0,))[1] == 2.0
+    assert ad.grad(ad.grad(halved_identity))(4.0) == 0.5
+    assert ad.jacfwd(ad.grad(halved_identity))(4.0) == 0.5
+    x = np.array([2.0, 4.0])
+    np.testing.assert_array_equal(ad.vmap(ad.grad(halved_identity))(x), [1.0, 2.0])
+    np.testing.assert_array_equal(ad.grad(lambda x: anp.sum(ad.vmap(halved_identity)(x)))(x),
+                                  [1.0, 2.0])
+    np.testing.assert_array_equal(ad.jacrev(ad.vmap(halved_identity))(x), np.diag([1.0, 2.0]))
+    t = ad.tensor(4.0, requires_grad=True)
+    halved_identity(t).backward()
+    assert t.grad.item() == 2.0
+
+
+def test_custom_jvp_nondiff_argnums():
+    def clipped(limit, x):
+        return anp.minimum(x, limit)
+
+    f = ad.custom_jvp(clipped, nondiff_argnums=(0,))
+
+    @f.defjvp
+    def _(limit, primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(limit, x), t * 0.25  # the limit is static: it gets no tangent
+
+    assert f(1.0, 3.0) == 1.0
+    assert ad.grad(lambda x: f(1.0, x))(3.0) == 0.25
+    assert ad.grad(f, argnums=1)(1.0, 3.0) == 0.25
+
+
+def test_custom_vjp_rule_in_reverse_mode_function_in_forward_mode():
+    @ad.custom_vjp
+    def clip_gradient(x):
+        return x * 1.0
+
+    clip_gradient.defvjp(lambda x: (clip_gradient(x), None),
+                         lambda res, g: (anp.minimum(anp.maximum(g, -1.0), 1.0),))
+    f = lambda x: anp.sum(clip_gradient(x) * 5.0)
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(ad.grad(f)(x), [1.0, 1.0])  # clipped in reverse
+    np.testing.assert_array_equal(ad.jvp(f, (x,), (np.array([1.0, 0.0]),))[1], 5.0)  # own
+    np.testing.assert_array_equal(ad.vmap(ad.grad(lambda x: clip_gradient(x) * 5.0))(x),
+                                  [1.0, 1.0])
+    np.testing.assert_array_equal(
+        ad.grad(lambda x: anp.sum(ad.vmap(lambda x: clip_gradient(x) * 5.0)(x)))(x), [1, 1])
+    with pytest.raises(TypeError, match="defvjp"):
+        ad.custom_vjp(lambda x: x)(1.0)
+
+
+def test_checkpoint_same_gradients_less_memory():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(200_000) * 0.1
+
+    def block(x):
+        for _ in range(6):
+            x = anp.tanh(x * w + 0.1)
+        return x
+
+    def model(x, blocks):
+        for b in blocks:
+            x = b(x)
+        return anp.sum(x)
+
+    def peak(blocks):
+        tracemalloc.start()
+        g = ad.grad(lambda x: model(x, blocks))(np.ones_like(w))
+        top = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return g, top
+
+    g_plain, peak_plain = peak([block] * 4)
+    g_ckpt, peak_ckpt = peak([ad.checkpoint(block)] * 4)
+    np.testing.assert_array_equal(g_ckpt, g_plain)
+    assert peak_ckpt < 0.6 * peak_plain, (peak_ckpt, peak_plain)
+    np.testing.assert_allclose(ad.hessian(lambda x: anp.sum(ad.checkpoint(anp.sin)(x) ** 2),
+                                          matrix=True)(np.array([0.3, 0.4])),
+                               np.diag(2 * np.cos(2 * np.array([0.3, 0.4]))), rtol=1e-12)
+
+
+def test_stop_gradient():
+    assert ad.grad(lambda x: x * ad.stop_gradient(x))(3.0) == 3.0
+    assert ad.jvp(lambda x: ad.stop_gradient(x) ** 2, (3.0,), (1.0,))[1] == 0.0
+    t = ad.tensor(2.0, requires_grad=True)
+    assert not ad.stop_gradient(t).requires_grad
+    out = ad.stop_gradient({"a": np.ones(2), "b": 1.0})
+    assert set(out) == {"a", "b"}
+
+
+def test_ravel_pytree_round_trip_and_gradients():
+    params = {"w": np.arange(6.0).reshape(2, 3), "b": np.array([1.0, 2.0])}
+    flat, unravel = ad.tree.ravel_pytree(params)
+    assert flat.shape == (8,)
+    back = unravel(flat)
+    np.testing.assert_array_equal(back["w"], params["w"])
+    np.testing.assert_array_equal(back["b"], params["b"])
+    loss = lambda v: anp.sum(unravel(v)["w"] ** 2) + anp.sum(unravel(v)["b"])
+    np.testing.assert_array_equal(ad.grad(loss)(flat), [1, 1, 0, 2, 4, 6, 8, 10])  # keys sorted
+    assert ad.hessian(loss, matrix=True)(flat).shape == (8, 8)

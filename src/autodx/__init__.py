@@ -17,6 +17,7 @@ from .api import (
     jacrev,
     jvp,
     linearize,
+    stop_gradient,
     value_and_grad,
     vjp,
     vmap,
@@ -32,6 +33,7 @@ from .core import (
     TracerConversionError,
     UnsupportedNumpyFunctionError,
 )
+from .custom import checkpoint, custom_jvp, custom_vjp
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
 
 __version__ = "0.1.0"
@@ -39,8 +41,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ArgnumsError", "BatchingError", "EscapedTracerError", "FreedGraphError",
     "InPlaceModificationError", "NonScalarOutputError", "NotDifferentiableError", "Tensor",
-    "TracerConversionError", "UnsupportedNumpyFunctionError", "autograd", "enable_grad", "grad",
-    "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "linearize",
-    "no_grad", "numpy", "set_grad_enabled", "tensor", "testing", "tree", "value_and_grad",
-    "vjp", "vmap",
+    "TracerConversionError", "UnsupportedNumpyFunctionError", "autograd", "checkpoint",
+    "custom_jvp", "custom_vjp", "enable_grad", "grad", "hessian", "hvp", "is_grad_enabled",
+    "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "no_grad", "numpy", "set_grad_enabled",
+    "stop_gradient", "tensor", "testing", "tree", "value_and_grad", "vjp", "vmap",
 ]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import numpy as anp
+from . import prims
 from .batching import vmap_flat
 from .core import (
     ArgnumsError,
@@ -346,6 +347,13 @@ def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
         return _finalize(out, _has_tensor(args))
 
     return vmapped
+
+
+def stop_gradient(x):
+    """`x` as a constant: its value passes, no derivative flows through it (pytrees too)."""
+    flat, treedef = tree_flatten(x)
+    return _finalize(tree_unflatten(treedef, [prims.stop_gradient(v) for v in flat]),
+                     _has_tensor(flat))
 
 
 def hvp(fun: Callable, primals: Sequence, tangents: Sequence):

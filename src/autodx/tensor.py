@@ -464,8 +464,9 @@ def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) ->
                                    f"{np.shape(_value_of(g))} and output[{i}] has a shape of "
                                    f"{out.shape}.")
             if not create_graph:
-                g = np.asarray(_value_of(g), dtype=out.dtype)
-        if create_graph and not isinstance(g, Tensor):
+                g = _value_of(g)
+                g = g if isinstance(g, Tracer) else np.asarray(g, dtype=out.dtype)
+        if create_graph and not isinstance(g, Tracer):
             g = Tensor._make(np.asarray(g, dtype=out.dtype), None)
         cts.append(g)
     return cts

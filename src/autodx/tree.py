@@ -53,32 +53,32 @@ def _handler(x):
 
 def tree_flatten(tree) -> tuple[list, TreeDef]:
     leaves: list = []
+    return leaves, _flatten_into(tree, leaves)
 
-    def walk(x):
-        handler = _handler(x)
-        if handler is None:
-            leaves.append(x)
-            return LEAF
-        children, aux = handler[0](x)
-        kind = type(x) if type(x) in _REGISTRY else (type(x), handler[1])
-        return TreeDef(kind, aux, tuple(walk(c) for c in children))
 
-    treedef = walk(tree)
-    return leaves, treedef
+def _flatten_into(x, leaves: list) -> TreeDef:
+    # NOTE: module-level recursion, not a nested closure: a closure that calls itself is a
+    # reference cycle, which would keep `leaves` (and whole graphs) alive until the next GC.
+    handler = _handler(x)
+    if handler is None:
+        leaves.append(x)
+        return LEAF
+    children, aux = handler[0](x)
+    kind = type(x) if type(x) in _REGISTRY else (type(x), handler[1])
+    return TreeDef(kind, aux, tuple(_flatten_into(c, leaves) for c in children))
 
 
 def tree_unflatten(treedef: TreeDef, leaves) -> Any:
-    it = iter(leaves)
+    return _build(treedef, iter(leaves))
 
-    def build(td: TreeDef):
-        if td.kind is None:
-            return next(it)
-        children = [build(c) for c in td.children]
-        if isinstance(td.kind, tuple):  # namedtuple: (cls, unflatten)
-            return td.kind[1](td.aux, children)
-        return _REGISTRY[td.kind][1](td.aux, children)
 
-    return build(treedef)
+def _build(td: TreeDef, leaves):
+    if td.kind is None:
+        return next(leaves)
+    children = [_build(c, leaves) for c in td.children]
+    if isinstance(td.kind, tuple):  # namedtuple: (cls, unflatten)
+        return td.kind[1](td.aux, children)
+    return _REGISTRY[td.kind][1](td.aux, children)
 
 
 def tree_leaves(tree) -> list:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
+from ..batching import vmap_flat
+from ..core import shape_of
 from ..tensor import (
     Tensor,
     _as_tensors,
@@ -40,11 +40,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) does not "
                                "require grad. Create it with requires_grad=True.")
-    if is_grads_batched:
-        return _batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
-                        allow_unused, materialize_grads)
-    raw = run_backward(outputs, grad_outputs, retain_graph, create_graph,
-                       capture=[t._node for t in inputs], accumulate=False)
+    capture = [t._node for t in inputs]
+    if is_grads_batched:  # one backward pass for the whole batch of cotangents (vmap)
+        cts = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+        cts = [c._value if isinstance(c, Tensor) and not create_graph else c for c in cts]
+        size = shape_of(cts[0])[0]
+        raw = vmap_flat(lambda *batch: run_backward(outputs, list(batch), retain_graph,
+                                                    create_graph, capture, accumulate=False),
+                        cts, [0] * len(cts), size, 0)
+    else:
+        raw = run_backward(outputs, grad_outputs, retain_graph, create_graph, capture,
+                           accumulate=False)
+    batch_shape = (size,) if is_grads_batched else ()
     result = []
     for i, (t, g) in enumerate(zip(inputs, raw)):
         if g is None:
@@ -53,24 +60,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                     f"One of the differentiated Tensors (inputs[{i}]) appears to not have been "
                     "used in the graph. Set allow_unused=True if this is the desired behavior "
                     "(its gradient is then None), or materialize_grads=True for zeros.")
-            g = Tensor._make(np.zeros(t.shape, t.dtype), None) if materialize_grads else None
+            g = (Tensor._make(np.zeros(batch_shape + t.shape, t.dtype), None) if materialize_grads
+                 else None)
         elif not isinstance(g, Tensor):
             g = Tensor._make(g, None)
         result.append(g)
     return tuple(result)
-
-
-def _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
-             materialize_grads):
-    """`is_grads_batched=True`: the first axis of every grad_output indexes independent VJPs."""
-    from .. import numpy as anp
-
-    grad_outputs = list(grad_outputs) if isinstance(grad_outputs, Sequence) else [grad_outputs]
-    batch = grad_outputs[0].shape[0]
-    rows = [grad(outputs, inputs, [g[k] for g in grad_outputs], retain_graph=True,
-                 create_graph=create_graph, allow_unused=allow_unused,
-                 materialize_grads=materialize_grads) for k in range(batch)]
-    if not (retain_graph or create_graph):
-        for out in outputs:
-            out._node.free() if out._node is not None else None
-    return tuple(None if r[0] is None else anp.stack(list(r)) for r in zip(*rows))

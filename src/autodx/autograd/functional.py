@@ -2,8 +2,8 @@
 signatures and return structures (a tuple per tuple of inputs, a tuple of tuples for several
 outputs and inputs), built on the tape (`autograd.grad`) exactly as PyTorch builds them.
 
-`vectorize=True` is accepted and gives the same values (the rows are computed in a loop until
-vmap lands, see issue #3); `strategy="forward-mode"` uses autodx's forward mode.
+`vectorize` (on by default, as the values do not depend on it) computes all rows of a Jacobian
+in one batched backward pass; `strategy="forward-mode"` uses autodx's batched forward mode.
 """
 
 from __future__ import annotations
@@ -72,10 +72,13 @@ def _finish(tree, nested: tuple):
 
 
 def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
-             vectorize: bool = False, strategy: str = "reverse-mode"):
+             vectorize: bool | None = None, strategy: str = "reverse-mode"):
     """PyTorch's `jacobian`: for several inputs a tuple, for several outputs a tuple of tuples;
     each block has shape out.shape + in.shape. (For one matrix, rows = outputs, use
-    `ad.jacobian(f, argnums=..., matrix=True)`.)"""
+    `ad.jacobian(f, argnums=..., matrix=True)`.)
+
+    NOTE: the rows come from one batched backward pass unless `vectorize=False` or `strict`
+    (PyTorch loops by default; the values are the same)."""
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('strategy must be "reverse-mode" or "forward-mode"')
     in_tuple, inputs = _as_tuple(inputs, "inputs")
@@ -87,22 +90,27 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
         jac = []
         for out in outputs:
             if out.size == 1:  # PERF: one gradient, no flattening or stacking
-                rows = [_grads(out, inputs, None, create_graph, strict, "jacobian")]
+                rows = _grads(out, inputs, None, create_graph, strict, "jacobian")
+            elif vectorize is not False and not strict:
+                rows = _batched_rows(out, inputs, create_graph)
             else:
                 flat = anp.reshape(out, (-1,))
-                rows = [_grads(flat[k], inputs, None, create_graph, strict, "jacobian")
-                        for k in range(out.size)]
-            blocks = []
-            for j, x in enumerate(inputs):
-                if len(rows) == 1:
-                    block = rows[0][j]
-                elif rows:
-                    block = anp.stack([row[j] for row in rows])
-                else:
-                    block = Tensor._make(np.zeros((0, *x.shape), x.dtype), None)
-                blocks.append(anp.reshape(block, out.shape + x.shape))
-            jac.append(tuple(blocks))
+                per_output = [_grads(flat[k], inputs, None, create_graph, strict, "jacobian")
+                              for k in range(out.size)]
+                rows = [anp.stack([r[j] for r in per_output]) for j in range(len(inputs))]
+            jac.append(tuple(anp.reshape(block, out.shape + x.shape)
+                             for block, x in zip(rows, inputs)))
     return _finish(tuple(jac), (out_tuple, in_tuple))
+
+
+def _batched_rows(out, inputs, create_graph: bool) -> list:
+    """Every row of the Jacobian in one backward pass (vmap over the output basis)."""
+    from . import grad
+
+    basis = np.eye(out.size, dtype=out.dtype).reshape((out.size, *out.shape))
+    grads = grad(out, inputs, Tensor._make(basis, None), retain_graph=True,
+                 create_graph=create_graph, is_grads_batched=True, materialize_grads=True)
+    return [g if create_graph else g.detach() for g in grads]
 
 
 def _jacobian_forward(func, inputs, in_tuple, create_graph):

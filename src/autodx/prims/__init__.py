@@ -22,6 +22,7 @@ from .elementwise import (
     sign,
     sin,
     sqrt,
+    stop_gradient,
     sub,
     tan,
     tanh,
@@ -36,6 +37,7 @@ __all__ = [
     "abs", "add", "broadcast_to", "canonical_index", "concatenate", "convert", "cos", "div",
     "equal", "exp", "getitem", "greater", "greater_equal", "less", "less_equal", "log", "matmul",
     "maximum", "minimum", "moveaxis", "mul", "neg", "not_equal", "pow", "reshape", "scatter",
-    "sign", "sin", "sqrt", "stack", "sub", "sum", "sum_to_shape", "tan", "tanh", "transpose",
+    "sign", "sin", "sqrt", "stack", "stop_gradient", "sub", "sum", "sum_to_shape", "tan", "tanh",
+    "transpose",
     "where",
 ]

@@ -158,6 +158,7 @@ sqrt_p = unary("sqrt", np.sqrt, d=lambda x, out: div(0.5, out))  # NOTE: inf at 
 # NOTE: abs has derivative sign(x), so 0 at x == 0 (PyTorch and HIPS autograd; JAX gives 1).
 abs_p = unary("abs", np.abs, d=lambda x, out: sign(x))
 sign_p = unary("sign", np.sign, nondiff=True)  # zero derivative everywhere
+stop_gradient_p = unary("stop_gradient", lambda x: x, nondiff=True)  # identity, no derivative
 
 # ----------------------------------------------------------------------------- comparisons
 
@@ -260,6 +261,10 @@ def abs(x):  # noqa: A001 - the NumPy name
 
 def sign(x):
     return bind(sign_p, x)
+
+
+def stop_gradient(x):
+    return bind(stop_gradient_p, x)
 
 
 def equal(x, y):

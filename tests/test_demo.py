@@ -13,7 +13,7 @@ def test_demo_values_all_agree():
     text = out.getvalue()
     assert "all values agree" in text and "DISAGREE" not in text and "BAD" not in text
     assert "[[4.0, 2.0], [1.0, -1.0]]" in text and "[[2.0, 0.0], [0.0, 2.0]]" in text
-    assert sum(line.startswith("  ok ") for line in text.splitlines()) == 15
+    assert sum(line.startswith("  ok ") for line in text.splitlines()) == 16
 
 
 def test_autodx_command_runs():

@@ -371,16 +371,27 @@ def hvp(fun: Callable, primals: Sequence, tangents: Sequence):
 
 def _split_flat(vector, shapes: list[tuple]) -> list:
     """Cut a 1-D vector (concrete or traced) into pieces of the given shapes."""
+    if len(shapes) == 1 and len(shapes[0]) == 1:
+        return [vector]  # PERF: one vector input needs no cutting
     out, start = [], 0
     for shape in shapes:
         size = math.prod(shape)
-        out.append(anp.reshape(vector[start:start + size], shape))
+        out.append(vector[start] if shape == () else
+                   anp.reshape(vector[start:start + size], shape))
         start += size
     return out
 
 
 def _flat_row(pieces: list):
-    return anp.concatenate([anp.reshape(p, (-1,)) for p in pieces]) if pieces else np.zeros(0)
+    """Ravel and concatenate pieces (the inverse of `_split_flat`)."""
+    if not pieces:
+        return np.zeros(0)
+    shapes = [shape_of(p) for p in pieces]
+    if all(s == () for s in shapes):
+        return anp.stack(pieces)  # PERF: scalars, one op
+    if len(pieces) == 1 and len(shapes[0]) == 1:
+        return pieces[0]
+    return anp.concatenate([anp.reshape(p, (-1,)) for p in pieces])
 
 
 def _over_basis(fun: Callable, size: int, dtype, chunk_size: int | None, out_axes=0):

@@ -81,9 +81,17 @@ def autodx_routes() -> dict[str, list[tuple[str, Callable[[], object]]]]:
         return anp.stack([jx, jy], axis=-1)  # columns are inputs: stack on the last axis
 
     def jacobian_by_vjps():
-        # the "vmap and grad" cell: one vector-Jacobian product per output basis vector
+        # one vector-Jacobian product per output basis vector, in a Python loop
         _, pullback = ad.vjp(f_jac, 2.0, 1.0)
         return np.array([pullback(e) for e in np.eye(2)])
+
+    def jacobian_by_vmap_and_grad():
+        # the notebook's unfinished cell: row i is the gradient of <e_i, f>; vmap computes
+        # every row in one batched pass over the basis vectors e_i
+        def row(e):
+            return anp.stack(ad.grad(lambda x, y: anp.sum(e * f_jac(x, y)), argnums=both)(
+                2.0, 1.0))
+        return ad.vmap(row)(np.eye(2))
 
     def backward_twice():
         # "the Hessian the .backward way": differentiate the gradient again
@@ -114,7 +122,9 @@ def autodx_routes() -> dict[str, list[tuple[str, Callable[[], object]]]]:
              lambda: ad.jacobian(f_jac, argnums=both, matrix=True)(2.0, 1.0)),
             ("JAX face: ad.jacfwd(f, argnums=(0, 1), matrix=True)",
              lambda: ad.jacfwd(f_jac, argnums=both, matrix=True)(2.0, 1.0)),
-            ("one VJP per basis vector (the 'vmap and grad' cell)", jacobian_by_vjps),
+            ("vmap and grad (the notebook's unfinished cell): ad.vmap(row)(np.eye(2))",
+             jacobian_by_vmap_and_grad),
+            ("one VJP per basis vector, in a loop", jacobian_by_vjps),
             ("torch face: F.jacobian(f, (x, y)), stacked on dim -1", functional_jacobian),
         ],
         "hessian": [

@@ -54,10 +54,10 @@ class JVPTrace(Trace):
 
 def fit_tangent(t, out):
     """Broadcast a tangent to the output's shape and cast it to the output's dtype."""
-    shape = shape_of(out)
+    shape, dtype = shape_of(out), dtype_of(out)
     if shape_of(t) != shape:
         t = broadcast_to(t, shape)
-    return convert(t, dtype_of(out))
+    return t if dtype_of(t) == dtype else convert(t, dtype)
 
 
 def jvp_flat(fun: Callable, primals: list, tangents: list) -> tuple[object, object]:

@@ -183,8 +183,12 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                 "freed by the first backward(). Pass retain_graph=True to the first "
                 "backward()/autograd.grad() call if you need to go through it again.")
         if g is not None:
-            if node.versions:
-                _check_versions(node)
+            versions = node.versions
+            if versions:
+                for box, expected in versions:
+                    if box[0] != expected:
+                        _raise_modified(node, versions.index((box, expected)), box[0],
+                                        expected)
             out = node.out
             if wrap is not None:
                 primals = [wrap(v, p) for v, p in zip(primals, parents)]
@@ -199,8 +203,9 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                         ct = _fit(ct, primal)
                     prev = get(parent)
                     grads[parent] = ct if prev is None else add(prev, ct)
-        if not retain_graph:
-            node.free()
+        if not retain_graph:  # node.free(), inlined
+            node.primals = node.out = node.versions = None
+            node.parents = ()
         for parent in parents:
             if parent is not None:
                 left = pending[parent] - 1
@@ -213,11 +218,9 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
 _ONE = (True,)
 
 
-def _check_versions(node: Node) -> None:
-    for i, (box, expected) in enumerate(node.versions):
-        if box[0] != expected:
-            raise InPlaceModificationError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: input {i} of {node.name()} is at version {box[0]}; "
-                f"expected version {expected} instead. Hint: compute the new value out of place "
-                f"(y = y + 1 instead of y += 1), or .clone() the tensor before modifying it.")
+def _raise_modified(node: Node, i: int, version: int, expected: int):
+    raise InPlaceModificationError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: input {i} of {node.name()} is at version {version}; expected "
+        f"version {expected} instead. Hint: compute the new value out of place (y = y + 1 "
+        f"instead of y += 1), or .clone() the tensor before modifying it.")

@@ -125,7 +125,7 @@ def _jacobian_forward(func, inputs, in_tuple, create_graph):
 
 
 def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
-            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
+            vectorize: bool | None = None, outer_jacobian_strategy: str = "reverse-mode"):
     """PyTorch's `hessian` of a function with a single-element output: for several inputs a
     tuple of tuples `H[i][j]` of shape inputs[i].shape + inputs[j].shape.
     `outer_jacobian_strategy="forward-mode"` is forward-over-reverse (autodx's `ad.hessian`)."""
@@ -146,9 +146,10 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
         return _finish(res, (in_tuple, in_tuple))
 
     def jac_func(*xs):
-        return jacobian(scalar_func, xs, create_graph=True, strict=strict)
+        return jacobian(scalar_func, xs, create_graph=True, strict=strict, vectorize=vectorize)
 
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict)
+    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
+                   vectorize=vectorize)
     return _finish(res, (in_tuple, in_tuple))
 
 

@@ -6,6 +6,7 @@ broadcast tangents), never a rule's.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 
@@ -148,13 +149,31 @@ def _tie_split(wins, ties):
 
 # ----------------------------------------------------------------------------- transcendental
 
-exp_p = unary("exp", np.exp, d=lambda x, out: out)
-log_p = unary("log", np.log, d=lambda x, out: div(1.0, x))
-sin_p = unary("sin", np.sin, d=lambda x, out: cos(x))
-cos_p = unary("cos", np.cos, d=lambda x, out: neg(sin(x)))
-tan_p = unary("tan", np.tan, d=lambda x, out: add(1.0, mul(out, out)))
-tanh_p = unary("tanh", np.tanh, d=lambda x, out: sub(1.0, mul(out, out)))
-sqrt_p = unary("sqrt", np.sqrt, d=lambda x, out: div(0.5, out))  # NOTE: inf at 0, as peers
+def _scalar_fast(np_fn: Callable, math_fn: Callable) -> Callable:
+    """NumPy's function, with a PERF shortcut for float64 scalars: a ufunc call on a scalar
+    costs ~0.7 us, the math module's ~0.05 us. Domain errors fall back to NumPy's nan/inf."""
+    float64 = np.float64
+
+    def impl(x):
+        if x.__class__ is float64:
+            try:
+                return float64(math_fn(x))
+            except (ValueError, OverflowError):
+                pass
+        return np_fn(x)
+
+    impl.__name__ = np_fn.__name__
+    return impl
+
+
+
+exp_p = unary("exp", _scalar_fast(np.exp, math.exp), d=lambda x, out: out)
+log_p = unary("log", _scalar_fast(np.log, math.log), d=lambda x, out: div(1.0, x))
+sin_p = unary("sin", _scalar_fast(np.sin, math.sin), d=lambda x, out: cos(x))
+cos_p = unary("cos", _scalar_fast(np.cos, math.cos), d=lambda x, out: neg(sin(x)))
+tan_p = unary("tan", _scalar_fast(np.tan, math.tan), d=lambda x, out: add(1.0, mul(out, out)))
+tanh_p = unary("tanh", _scalar_fast(np.tanh, math.tanh), d=lambda x, out: sub(1.0, mul(out, out)))
+sqrt_p = unary("sqrt", _scalar_fast(np.sqrt, math.sqrt), d=lambda x, out: div(0.5, out))  # NOTE: inf at 0, as peers
 # NOTE: abs has derivative sign(x), so 0 at x == 0 (PyTorch and HIPS autograd; JAX gives 1).
 abs_p = unary("abs", np.abs, d=lambda x, out: sign(x))
 sign_p = unary("sign", np.sign, nondiff=True)  # zero derivative everywhere

@@ -8,6 +8,7 @@ must be integer or boolean (an index carries no derivative) and are read concret
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -55,6 +56,7 @@ def canonical_index(idx) -> tuple:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=1024)  # PERF: params repeat; the thawed index is never mutated
 def _thaw(index: tuple) -> tuple:
     return tuple(
         slice(*i) if type(i) is SliceSpec

@@ -453,3 +453,40 @@ def test_ravel_pytree_round_trip_and_gradients():
     loss = lambda v: anp.sum(unravel(v)["w"] ** 2) + anp.sum(unravel(v)["b"])
     np.testing.assert_array_equal(ad.grad(loss)(flat), [1, 1, 0, 2, 4, 6, 8, 10])  # keys sorted
     assert ad.hessian(loss, matrix=True)(flat).shape == (8, 8)
+
+
+# ----------------------------------------------------------------------------- stress test
+
+def _stress_scalar(x):
+    """A non-trivial R^3 -> R: every primitive family (elementwise, matmul, reduce, index)."""
+    m = anp.reshape(anp.concatenate([x, x[::-1] * 0.5, anp.sin(x)]), (3, 3))
+    return anp.sum(anp.tanh(m @ x) * anp.exp(-x**2)) + anp.maximum(x[0], 0.1) ** 3
+
+
+def test_every_composition_order_agrees_under_vmap():
+    rng = np.random.default_rng(3)
+    xs = rng.uniform(-1.0, 1.0, (4, 3))
+    v, w = rng.standard_normal(3), rng.standard_normal(3)
+    f = _stress_scalar
+    grads = np.stack([ad.grad(f)(x) for x in xs])
+    hessians = np.stack([ad.hessian(f)(x) for x in xs])
+    close = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+    for g in (ad.vmap(ad.grad(f)), ad.vmap(ad.jacrev(f)), ad.vmap(ad.jacfwd(f)),
+              ad.grad(lambda xs: anp.sum(ad.vmap(f)(xs))),
+              lambda xs: ad.vjp(ad.vmap(f), xs)[1](np.ones(len(xs)))[0],
+              ad.vmap(lambda x: ad.vjp(f, x)[1](1.0)[0])):
+        close(g(xs), grads)
+    for h in (ad.vmap(ad.hessian(f)), ad.vmap(ad.jacfwd(ad.jacrev(f))),
+              ad.vmap(ad.jacrev(ad.jacfwd(f))), ad.vmap(ad.jacrev(ad.jacrev(f))),
+              ad.vmap(ad.jacfwd(ad.jacfwd(f))), ad.vmap(ad.jacrev(ad.grad(f)))):
+        close(h(xs), hessians)
+    close(ad.vmap(lambda x: ad.jvp(ad.grad(f), (x,), (v,))[1])(xs), hessians @ v)
+    close(ad.vmap(lambda x: ad.hvp(f, (x,), (v,)))(xs), hessians @ v)
+    close(ad.vmap(lambda x: ad.vjp(ad.grad(f), x)[1](w)[0])(xs), hessians.transpose(0, 2, 1) @ w)
+    close(ad.vmap(lambda x: ad.grad(lambda x: ad.jvp(f, (x,), (v,))[1])(x))(xs), hessians @ v)
+    # a Jacobian of a vmapped function is block-diagonal, one block per example
+    eye = np.eye(len(xs))
+    close(ad.jacfwd(ad.vmap(ad.grad(f)))(xs), np.einsum("bij,bc->bicj", hessians, eye))
+    close(ad.hessian(lambda xs: anp.sum(ad.vmap(f)(xs)))(xs),
+          np.einsum("bij,bc->bicj", hessians, eye))

@@ -49,6 +49,7 @@ def _binary(name, fn, ref, prim, shapes=((3, 4), (3, 4)), domains=("real", "real
 
 BROADCASTS = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((), (2, 3)), ((4,), (2, 3, 4))]
 
+W_CONST = np.array([[1.0, -2.0, 0.5, 3.0], [0.25, 1.5, -1.0, 2.0]])
 MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, True]])
 
 OPS: list[OpSpec] = [
@@ -130,6 +131,9 @@ OPS: list[OpSpec] = [
     *[_binary(f"matmul {a}@{b}", anp.matmul, np.matmul, "matmul", (a, b)) for a, b in [
         ((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((2, 2, 3), (3, 4)),
         ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (3, 4, 2)), ((3,), (2, 3, 4))]],
+    *[_unary(f"x @ W, W constant, x {shape}", lambda x: anp.matmul(x, W_CONST),
+             lambda x: np.matmul(x, W_CONST), shape=shape, prim="matmul")
+      for shape in [(2,), (3, 2)]],
 ]
 
 # ---- user-defined derivatives (the higher-order primitives), each checked through every

@@ -398,6 +398,12 @@ def _over_basis(fun: Callable, size: int, dtype, chunk_size: int | None, out_axe
     """vmap `fun` over the standard basis vectors of R^size, `chunk_size` at a time (all at
     once when None): one batched pass per chunk instead of a Python loop per vector."""
     basis = np.eye(size, dtype=dtype)
+    if size == 1:  # PERF: a single basis vector needs no batching, only its leading axis
+        out = fun(basis[0])
+        flat, treedef = tree_flatten(out)
+        axes = broadcast_prefix(out_axes, out)
+        return tree_unflatten(treedef, [x if a is None else anp.expand_dims(x, a)
+                                        for x, a in zip(flat, axes)])
     step = size if not chunk_size or chunk_size >= size else int(chunk_size)
     chunks = [vmap_flat(fun, [basis[i:i + step]], [0], len(basis[i:i + step]), out_axes)
               for i in range(0, size, step)]

@@ -40,15 +40,15 @@ class JVPTrace(Trace):
             any_tangent = any_tangent or own and a.tangent is not None
         if prim.nondiff or not any_tangent:
             return bind(prim, *primals, **params)  # a constant to this trace
-        if prim.linear:
+        if prim.jvp is not None:
+            out, t_out = prim.jvp(primals, tangents, **params)
+        elif prim.linear:  # the op itself, applied to the tangents
             out = bind(prim, *primals, **params)
             t_out = bind(prim, *[zeros_like_value(p) if t is None else t
                                  for p, t in zip(primals, tangents)], **params)
-        elif prim.jvp is None:
+        else:
             raise NotImplementedError(f"forward-mode differentiation of {prim.name!r} is not "
                                       "implemented; use reverse mode (grad, vjp, jacrev).")
-        else:
-            out, t_out = prim.jvp(primals, tangents, **params)
         return JVPTracer(self, out, fit_tangent(t_out, out))
 
 

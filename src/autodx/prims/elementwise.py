@@ -87,11 +87,19 @@ def linear_binary(name: str, impl: Callable, sign_y: int) -> Primitive:
     prim = Primitive(name, impl, linear=True)
     prim.batch = _elementwise_batch(prim)
 
+    def jvp(primals, tangents):
+        # PERF: a symbolic-zero tangent costs nothing (the generic linear rule would add zeros)
+        (tx, ty) = tangents
+        if tx is None:
+            ty = ty if sign_y > 0 else neg(ty)
+        return bind(prim, *primals), ty if tx is None else tx if ty is None else bind(
+            prim, tx, ty)
+
     def vjp(needs, g, out, x, y):
         return (g if needs[0] else None,
                 (g if sign_y > 0 else neg(g)) if needs[1] else None)
 
-    prim.vjp = _named(vjp, f"_{name}_vjp")
+    prim.jvp, prim.vjp = _named(jvp, f"_{name}_jvp"), _named(vjp, f"_{name}_vjp")
     return prim
 
 

@@ -68,6 +68,9 @@ def _matmul_batch(axis_size, args, dims):
     # cannot be mistaken for a matrix axis.
     x_1d = len(shape_of(x)) - (dx is not None) == 1  # per-example rank
     y_1d = len(shape_of(y)) - (dy is not None) == 1
+    fast = _batch_against_matrix(axis_size, x, dx, y, dy, x_1d, y_1d)
+    if fast is not None:
+        return fast
     if dx is not None:
         x = moveaxis(x, dx, 0)
     if dy is not None:
@@ -78,6 +81,29 @@ def _matmul_batch(axis_size, args, dims):
     out = getitem(out, (Ellipsis, 0, SliceSpec(None, None, None))) if x_1d else out
     out = _squeeze_last(out) if y_1d else out
     return out, 0
+
+
+def _batch_against_matrix(axis_size, x, dx, y, dy, x_1d, y_1d):
+    """PERF: a batch of vectors or matrices times one unbatched matrix is a single matrix
+    product (one GEMM), not a batch of small ones. None when the case does not apply."""
+    if (dx is None) == (dy is None):
+        return None
+    if dy is None and len(shape_of(y)) == 2:
+        x = moveaxis(x, dx, 0)
+        if x_1d:  # (B, n) @ (n, k)
+            return matmul(x, y), 0
+        b, m, n = shape_of(x) if len(shape_of(x)) == 3 else (None,) * 3
+        if b is not None:  # (B*m, n) @ (n, k)
+            return reshape(matmul(reshape(x, (b * m, n)), y), (b, m, shape_of(y)[1])), 0
+    if dx is None and len(shape_of(x)) == 2:
+        y = moveaxis(y, dy, 0)
+        if y_1d:  # (m, n) @ (n,) for each of B vectors: (B, n) @ (n, m)
+            return matmul(y, _swap_last(x)), 0
+        b, n, k = shape_of(y) if len(shape_of(y)) == 3 else (None,) * 3
+        if b is not None:  # (m, n) @ (n, B*k), batch axis 1 of the result
+            flat = reshape(transpose(y, (1, 0, 2)), (n, b * k))
+            return reshape(matmul(x, flat), (shape_of(x)[0], b, k)), 1
+    return None
 
 
 def _lead(a, da, b, db):

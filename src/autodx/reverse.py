@@ -31,13 +31,13 @@ class Node:
     """`prim(*primals, **params) = out`, with the nodes its inputs came from (`parents`, None
     for constants). A leaf has `prim=None`; `target` is a weakref to its Tensor, if any."""
 
-    __slots__ = ("prim", "params", "primals", "out", "parents", "versions", "hooks", "target",
-                 "__weakref__")
+    __slots__ = ("prim", "params", "primals", "out", "parents", "inputs", "version_sum", "hooks",
+                 "target", "__weakref__")
 
     def __init__(self, prim, params, primals, out, parents):
         self.prim, self.params, self.primals, self.out, self.parents = (
             prim, params, primals, out, parents)
-        self.versions = self.hooks = self.target = None
+        self.inputs = self.hooks = self.target = None  # inputs: see _check_versions
 
     @classmethod
     def leaf(cls, target=None) -> Node:
@@ -58,7 +58,7 @@ class Node:
         return f"<{self.name()}>"
 
     def free(self) -> None:
-        self.primals = self.out = self.versions = None
+        self.primals = self.out = self.inputs = None
         self.parents = ()
 
 
@@ -183,12 +183,8 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                 "freed by the first backward(). Pass retain_graph=True to the first "
                 "backward()/autograd.grad() call if you need to go through it again.")
         if g is not None:
-            versions = node.versions
-            if versions:
-                for box, expected in versions:
-                    if box[0] != expected:
-                        _raise_modified(node, versions.index((box, expected)), box[0],
-                                        expected)
+            if node.inputs is not None:
+                _check_versions(node)
             out = node.out
             if wrap is not None:
                 primals = [wrap(v, p) for v, p in zip(primals, parents)]
@@ -204,7 +200,7 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                     prev = get(parent)
                     grads[parent] = ct if prev is None else add(prev, ct)
         if not retain_graph:  # node.free(), inlined
-            node.primals = node.out = node.versions = None
+            node.primals = node.out = node.inputs = None
             node.parents = ()
         for parent in parents:
             if parent is not None:
@@ -218,9 +214,17 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
 _ONE = (True,)
 
 
-def _raise_modified(node: Node, i: int, version: int, expected: int):
-    raise InPlaceModificationError(
-        f"one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: input {i} of {node.name()} is at version {version}; expected "
-        f"version {expected} instead. Hint: compute the new value out of place (y = y + 1 "
-        f"instead of y += 1), or .clone() the tensor before modifying it.")
+def _check_versions(node: Node) -> None:
+    """Tensors count their in-place modifications; a node that saved some remembers the sum
+    of their versions (versions only grow, so an unchanged sum means nothing changed)."""
+    inputs = [a for a in node.inputs if isinstance(a, Tracer)]
+    drift = sum(a._version for a in inputs) - node.version_sum
+    if drift:
+        i, t = max(enumerate(inputs), key=lambda it: it[1]._version)
+        drift //= sum(a is t for a in inputs)  # the same tensor may be saved twice (x * x)
+        raise InPlaceModificationError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: input {i} of {node.name()} (shape {t.shape}) is at version "
+            f"{t._version}; expected version {t._version - drift} instead. Hint: compute the "
+            f"new value out of place (y = y + 1 instead of y += 1), or .clone() the tensor "
+            f"before modifying it.")

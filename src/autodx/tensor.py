@@ -102,13 +102,12 @@ class EagerTrace(Trace):
     def process_primitive(self, prim, args, params):
         # PERF: the hot path of the torch face (one pass over the arguments; Tensors are the
         # only tracers of this trace, and every other argument is a constant).
-        values, parents, versions = [], [], []
+        values, parents, version_sum = [], [], 0
         for a in args:
             if a.__class__ is Tensor:
                 values.append(a._value)
                 parents.append(a._node)
-                box = a._version
-                versions.append((box, box[0]))
+                version_sum += a._version
             else:
                 values.append(a)
                 parents.append(None)
@@ -119,7 +118,7 @@ class EagerTrace(Trace):
             check_has_vjp(prim)
         node = Node(prim, params, values, out, parents)
         if not prim.linear:  # linear rules never read their saved inputs
-            node.versions = versions
+            node.inputs, node.version_sum = args, version_sum
         return Tensor._make(out, node)
 
 
@@ -153,11 +152,12 @@ class Tensor(Tracer):
     tensor(12.)
     """
 
-    __slots__ = ("_value", "_node", "_version", "_grad", "__weakref__")
+    # _version counts in-place modifications (a detached tensor also bumps its _base's)
+    __slots__ = ("_value", "_node", "_version", "_base", "_grad", "__weakref__")
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self._trace, self._value, self._node = EAGER.trace, _to_array(data, dtype), None
-        self._version, self._grad = [0], None
+        self._version, self._base, self._grad = 0, None, None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -165,7 +165,8 @@ class Tensor(Tracer):
     def _make(cls, value, node: Node | None) -> Tensor:
         # PERF: the hot path of every eager operation; skips __init__'s conversions.
         t = object.__new__(cls)
-        t._trace, t._value, t._node, t._version, t._grad = EAGER.trace, value, node, [0], None
+        t._trace, t._value, t._node, t._version, t._base, t._grad = (
+            EAGER.trace, value, node, 0, None, None)
         return t
 
     def primal_value(self):
@@ -225,7 +226,7 @@ class Tensor(Tracer):
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares the version counter, as PyTorch)."""
         t = Tensor._make(self._value, None)
-        t._version = self._version
+        t._base = self
         return t
 
     def clone(self) -> Tensor:
@@ -334,7 +335,7 @@ class Tensor(Tracer):
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation. Wrap the update in `with ad.no_grad():`, or use an "
                                "out-of-place operation (x = x + 1).")
-        alias = Tensor._make(self._value, self._node)  # its own version box: see module doc
+        alias = Tensor._make(self._value, self._node)  # its own version: see the module doc
         new = compute(alias)
         new_value = np.asarray(_value_of(new))
         if new_value.shape != np.shape(self._value):
@@ -343,7 +344,10 @@ class Tensor(Tracer):
         self._value = new_value.astype(self.dtype, copy=False)
         if isinstance(new, Tensor) and new._node is not None:
             self._node = new._node
-        self._version[0] += 1
+        t = self
+        while t is not None:
+            t._version += 1
+            t = t._base
         return self
 
     def __iadd__(self, other):

@@ -187,7 +187,8 @@ sin_p = unary("sin", _scalar_fast(np.sin, math.sin), d=lambda x, out: cos(x))
 cos_p = unary("cos", _scalar_fast(np.cos, math.cos), d=lambda x, out: neg(sin(x)))
 tan_p = unary("tan", _scalar_fast(np.tan, math.tan), d=lambda x, out: add(1.0, mul(out, out)))
 tanh_p = unary("tanh", _scalar_fast(np.tanh, math.tanh), d=lambda x, out: sub(1.0, mul(out, out)))
-sqrt_p = unary("sqrt", _scalar_fast(np.sqrt, math.sqrt), d=lambda x, out: div(0.5, out))  # NOTE: inf at 0, as peers
+# NOTE: sqrt's derivative is inf at 0, as in every peer.
+sqrt_p = unary("sqrt", _scalar_fast(np.sqrt, math.sqrt), d=lambda x, out: div(0.5, out))
 # NOTE: abs has derivative sign(x), so 0 at x == 0 (PyTorch and HIPS autograd; JAX gives 1).
 abs_p = unary("abs", np.abs, d=lambda x, out: sign(x))
 sign_p = unary("sign", np.sign, nondiff=True)  # zero derivative everywhere

@@ -162,7 +162,7 @@ def _vjp(fun_of_leaves: Callable, leaves: list, has_aux: bool, transform: str):
 def _lower_all(tree):
     """Strip the (now finished) reverse trace from aux outputs."""
     flat, treedef = tree_flatten(tree)
-    return tree_unflatten(treedef, [x.value if isinstance(x, VJPTracer) and not x._trace.main.alive
+    return tree_unflatten(treedef, [x._value if isinstance(x, VJPTracer) and not x._trace.main.alive
                                     else x for x in flat])
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 
 from .core import (
     FreedGraphError,
-    InPlaceModificationError,
     Trace,
     Tracer,
     bind,
@@ -24,30 +23,40 @@ from .core import (
     shape_of,
 )
 from .prims import add, convert, sum_to_shape
-from .tree import tree_flatten, tree_unflatten
+from .tree import tree_flatten
 
 
 class Node:
     """`prim(*primals, **params) = out`, with the nodes its inputs came from (`parents`, None
-    for constants). A leaf has `prim=None`; `target` is a weakref to its Tensor, if any."""
+    for constants). A leaf has `prim=None`; `target` is a weakref to its Tensor, if any.
+    The engine reads a node only through `parents`, `unpack()` and `free()`, so the tape of
+    Tensors can keep its nodes in a leaner form (`tensor.TensorNode`)."""
 
-    __slots__ = ("prim", "params", "primals", "out", "parents", "inputs", "version_sum", "hooks",
-                 "target", "__weakref__")
+    __slots__ = ("prim", "params", "primals", "out", "parents", "hooks", "target",
+                 "__weakref__")
 
     def __init__(self, prim, params, primals, out, parents):
         self.prim, self.params, self.primals, self.out, self.parents = (
             prim, params, primals, out, parents)
-        self.inputs = self.hooks = self.target = None  # inputs: see _check_versions
+        self.hooks = self.target = None
 
     @classmethod
     def leaf(cls, target=None) -> Node:
-        node = cls(None, None, None, None, ())
+        node = Node(None, None, None, None, ())
         node.target = target
         return node
 
+    def unpack(self) -> tuple[list | None, list]:
+        """(primals, parents); primals is None once the node has been freed."""
+        return self.primals, self.parents
+
+    def free(self) -> None:
+        self.primals = self.out = None
+        self.parents = ()
+
     @property
     def freed(self) -> bool:
-        return self.prim is not None and self.primals is None
+        return self.prim is not None and self.unpack()[0] is None
 
     def name(self) -> str:
         if self.prim is None:
@@ -57,21 +66,17 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.name()}>"
 
-    def free(self) -> None:
-        self.primals = self.out = self.inputs = None
-        self.parents = ()
-
 
 # ----------------------------------------------------------------------------- functional VJP
 
 class VJPTracer(Tracer):
-    __slots__ = ("value", "node")
+    __slots__ = ("_value", "_node")
 
     def __init__(self, trace: Trace, value, node: Node | None):
-        self._trace, self.value, self.node = trace, value, node
+        self._trace, self._value, self._node = trace, value, node
 
     def primal_value(self):
-        return self.value
+        return self._value
 
 
 class VJPTrace(Trace):
@@ -81,13 +86,13 @@ class VJPTrace(Trace):
         values, parents = [], []
         for a in args:
             own = isinstance(a, VJPTracer) and a._trace is self
-            values.append(a.value if own else a)
-            parents.append(a.node if own else None)
+            values.append(a._value if own else a)
+            parents.append(a._node if own else None)
         out = bind(prim, *values, **params)
         if prim.nondiff or parents.count(None) == len(parents):
             return out  # a constant to this trace
         check_has_vjp(prim)
-        return VJPTracer(self, out, Node(prim, params, values, out, tuple(parents)))
+        return VJPTracer(self, out, Node(prim, params, values, out, parents))
 
 
 def check_has_vjp(prim) -> None:
@@ -109,16 +114,9 @@ def vjp_flat(fun: Callable, primals: Sequence):
         values, nodes = [], []
         for x in flat:
             own = isinstance(x, VJPTracer) and x._trace is main.trace
-            values.append(x.value if own else x)
-            nodes.append(x.node if own else None)
+            values.append(x._value if own else x)
+            nodes.append(x._node if own else None)
     return values, nodes, treedef, leaves
-
-
-def lower_aux(aux, main_trace):
-    """Aux outputs are returned as plain values of the level below."""
-    flat, treedef = tree_flatten(aux)
-    return tree_unflatten(treedef, [x.value if isinstance(x, VJPTracer) and x._trace is main_trace
-                                    else x for x in flat])
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -146,8 +144,7 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
     stack = [r for r in roots if r is not None]
     seen = set(stack)
     while stack:
-        node = stack.pop()
-        for parent in node.parents:
+        for parent in stack.pop().parents:
             if parent is not None:
                 pending[parent] = pending.get(parent, 0) + 1
                 if parent not in seen:
@@ -176,15 +173,13 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
             if on_leaf is not None and g is not None:
                 on_leaf(node, g)
             continue
-        primals, parents = node.primals, node.parents
+        primals, parents = node.unpack()
         if primals is None:
             raise FreedGraphError(
                 "Trying to backward through the graph a second time: its saved values were "
                 "freed by the first backward(). Pass retain_graph=True to the first "
                 "backward()/autograd.grad() call if you need to go through it again.")
         if g is not None:
-            if node.inputs is not None:
-                _check_versions(node)
             out = node.out
             if wrap is not None:
                 primals = [wrap(v, p) for v, p in zip(primals, parents)]
@@ -199,9 +194,8 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                         ct = _fit(ct, primal)
                     prev = get(parent)
                     grads[parent] = ct if prev is None else add(prev, ct)
-        if not retain_graph:  # node.free(), inlined
-            node.primals = node.out = node.inputs = None
-            node.parents = ()
+        if not retain_graph:
+            node.free()
         for parent in parents:
             if parent is not None:
                 left = pending[parent] - 1
@@ -212,19 +206,3 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
 
 
 _ONE = (True,)
-
-
-def _check_versions(node: Node) -> None:
-    """Tensors count their in-place modifications; a node that saved some remembers the sum
-    of their versions (versions only grow, so an unchanged sum means nothing changed)."""
-    inputs = [a for a in node.inputs if isinstance(a, Tracer)]
-    drift = sum(a._version for a in inputs) - node.version_sum
-    if drift:
-        i, t = max(enumerate(inputs), key=lambda it: it[1]._version)
-        drift //= sum(a is t for a in inputs)  # the same tensor may be saved twice (x * x)
-        raise InPlaceModificationError(
-            f"one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: input {i} of {node.name()} (shape {t.shape}) is at version "
-            f"{t._version}; expected version {t._version - drift} instead. Hint: compute the "
-            f"new value out of place (y = y + 1 instead of y += 1), or .clone() the tensor "
-            f"before modifying it.")

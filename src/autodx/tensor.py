@@ -19,6 +19,7 @@ import numpy as np
 
 from . import numpy as anp
 from .core import (
+    InPlaceModificationError,
     MainTrace,
     NonScalarOutputError,
     NotDifferentiableError,
@@ -102,24 +103,78 @@ class EagerTrace(Trace):
     def process_primitive(self, prim, args, params):
         # PERF: the hot path of the torch face (one pass over the arguments; Tensors are the
         # only tracers of this trace, and every other argument is a constant).
-        values, parents, version_sum = [], [], 0
+        values, differentiable, version_sum = [], False, 0
         for a in args:
             if a.__class__ is Tensor:
                 values.append(a._value)
-                parents.append(a._node)
+                differentiable = differentiable or a._node is not None
                 version_sum += a._version
             else:
                 values.append(a)
-                parents.append(None)
         out = prim.impl(*values, **params)
-        if prim.nondiff or not _mode.enabled or parents.count(None) == len(parents):
+        if prim.nondiff or not _mode.enabled or not differentiable:
             return Tensor._make(out, None)
         if prim.vjp is None:
             check_has_vjp(prim)
-        node = Node(prim, params, values, out, parents)
-        if not prim.linear:  # linear rules never read their saved inputs
-            node.inputs, node.version_sum = args, version_sum
+        node = TensorNode(prim, params, args, out)
+        if prim.linear:  # linear rules never read their inputs' values; pin only the graph
+            node.fixed_parents = [a._node if a.__class__ is Tensor else None for a in args]
+        else:
+            node.version_sum = version_sum
         return Tensor._make(out, node)
+
+
+class TensorNode(Node):
+    """A tape node that keeps the operation's arguments (Tensors and constants) instead of
+    copies of their values and parents.
+
+    PERF: one surviving object per operation instead of three; the garbage collector scans
+    every container that survives, and that costs more than re-reading the arguments in
+    backward. Tensors are rebound by in-place operations, so a node that reads its inputs'
+    values checks their versions (`version_sum`: versions only grow, so an unchanged sum means
+    nothing changed), and a linear node pins its parents (`fixed_parents`)."""
+
+    __slots__ = ("args", "fixed_parents", "version_sum")
+
+    @property
+    def parents(self) -> list:  # shadows Node's slot
+        if self.fixed_parents is not None or self.args is None:
+            return self.fixed_parents or []
+        return [a._node if a.__class__ is Tensor else None for a in self.args]
+
+    def __init__(self, prim, params, args, out):
+        self.prim, self.params, self.args, self.out = prim, params, args, out
+        self.fixed_parents = self.version_sum = self.hooks = self.target = None
+
+    def unpack(self) -> tuple[list | None, list]:
+        args = self.args
+        if args is None:
+            return None, []
+        primals, parents, version_sum = [], [], 0
+        for a in args:
+            if a.__class__ is Tensor:
+                primals.append(a._value)
+                parents.append(a._node)
+                version_sum += a._version
+            else:
+                primals.append(a)
+                parents.append(None)
+        if self.version_sum is not None and version_sum != self.version_sum:
+            self._raise_modified(version_sum - self.version_sum)
+        return primals, parents if self.fixed_parents is None else self.fixed_parents
+
+    def free(self) -> None:
+        self.args = self.out = self.fixed_parents = None
+
+    def _raise_modified(self, drift: int):
+        inputs = [a for a in self.args if a.__class__ is Tensor]
+        i, t = max(enumerate(inputs), key=lambda it: it[1]._version)
+        drift //= sum(a is t for a in inputs)  # the same tensor may be saved twice (x * x)
+        raise InPlaceModificationError(
+            f"one of the variables needed for gradient computation has been modified by "
+            f"an inplace operation: input {i} of {self.name()} (shape {t.shape}) is at "
+            f"version {t._version}; expected version {t._version - drift} instead. Hint: "
+                f".clone() the tensor before modifying it.")
 
 
 EAGER = MainTrace(0, EagerTrace)

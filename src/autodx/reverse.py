@@ -151,12 +151,17 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                     seen.add(parent)
                     stack.append(parent)
 
-    grads: dict[Node, object] = {}
-    for root, ct in zip(roots, cts):
-        if root is not None and ct is not None:
-            grads[root] = add(grads[root], ct) if root in grads else ct
+    if len(roots) == 1:  # PERF: the usual single output
+        (root,), (ct,) = roots, cts
+        grads: dict[Node, object] = {} if root is None or ct is None else {root: ct}
+        ready = [] if root is None else [root]
+    else:
+        grads = {}
+        for root, ct in zip(roots, cts):
+            if root is not None and ct is not None:
+                grads[root] = add(grads[root], ct) if root in grads else ct
+        ready = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
     captured = dict.fromkeys(capture)
-    ready = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
     pop, push, take, get = ready.pop, ready.append, grads.pop, grads.get  # PERF: hot loop
 
     while ready:

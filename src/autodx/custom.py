@@ -64,13 +64,20 @@ def _to_front(axis_size, args, dims):
             for x, d in zip(args, dims)]
 
 
-# ----------------------------------------------------------------------------- custom_jvp
-
-def _custom_jvp_impl(*leaves, call):
+def _run_call(*leaves, call):
+    """The impl of every primitive here: run the wrapped function."""
     return call.run(leaves)
 
 
-custom_jvp_p = Primitive("custom_jvp_call", _custom_jvp_impl)
+def _jvp_of_function(primals, tangents, *, call):
+    """Forward mode through the wrapped function's own operations."""
+    tangents = [zeros_like_value(p) if t is None else t for p, t in zip(primals, tangents)]
+    return jvp(lambda *xs: call.run(xs), tuple(primals), tuple(tangents))
+
+
+# ----------------------------------------------------------------------------- custom_jvp
+
+custom_jvp_p = Primitive("custom_jvp_call", _run_call)
 
 
 @custom_jvp_p.def_jvp
@@ -141,19 +148,10 @@ def _merge(static_then_dynamic: tuple, n_static: int, static_argnums: Sequence[i
 
 # ----------------------------------------------------------------------------- custom_vjp
 
-def _custom_vjp_impl(*leaves, call):
-    return call.run(leaves)
-
-
-custom_vjp_p = Primitive("custom_vjp_call", _custom_vjp_impl)
-
-
-@custom_vjp_p.def_jvp
-def _custom_vjp_jvp(primals, tangents, *, call):
-    # NOTE: forward mode differentiates the function itself (JAX refuses instead); the
-    # custom fwd/bwd pair governs reverse mode, so jacfwd(jacrev(f)) works.
-    tangents = [zeros_like_value(p) if t is None else t for p, t in zip(primals, tangents)]
-    return jvp(lambda *xs: call.run(xs), tuple(primals), tuple(tangents))
+custom_vjp_p = Primitive("custom_vjp_call", _run_call)
+# NOTE: forward mode differentiates the function itself (JAX refuses instead); the custom
+# fwd/bwd pair governs reverse mode, so jacfwd(jacrev(f)) works.
+custom_vjp_p.def_jvp(_jvp_of_function)
 
 
 @custom_vjp_p.def_vjp
@@ -206,17 +204,8 @@ class custom_vjp:
 
 # ----------------------------------------------------------------------------- checkpoint
 
-def _checkpoint_impl(*leaves, call):
-    return call.run(leaves)
-
-
-checkpoint_p = Primitive("checkpoint_call", _checkpoint_impl)
-
-
-@checkpoint_p.def_jvp
-def _checkpoint_jvp(primals, tangents, *, call):
-    tangents = [zeros_like_value(p) if t is None else t for p, t in zip(primals, tangents)]
-    return jvp(lambda *xs: call.run(xs), tuple(primals), tuple(tangents))
+checkpoint_p = Primitive("checkpoint_call", _run_call)
+checkpoint_p.def_jvp(_jvp_of_function)  # forward mode stores nothing to begin with
 
 
 @checkpoint_p.def_vjp

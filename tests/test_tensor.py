@@ -261,3 +261,29 @@ def test_functional_products():
     out, j = F.jvp(lambda a, b: a * b, (x, v), (v, x))  # d(ab) = b da + a db
     np.testing.assert_array_equal(out.numpy(), [1.0, -2.0])
     np.testing.assert_array_equal(j.numpy(), [2.0, 5.0])
+
+
+def test_in_place_that_reads_itself_keeps_the_gradient():
+    """x *= tanh(x): tanh's rule reads only its output, mul's input is the old x."""
+    w = leaf([1.0, 2.0])
+    x = w * 1.0
+    x *= anp.tanh(x)
+    x.sum().backward()
+    t = np.tanh([1.0, 2.0])
+    np.testing.assert_allclose(w.grad.numpy(), t + np.array([1.0, 2.0]) * (1 - t**2))
+    w = leaf([1.0, 2.0])
+    x = w * 1.0
+    x += x * 2.0  # mul by a constant never reads x
+    x.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
+    w = leaf([1.0, 2.0])
+    x = w * 1.0
+    x *= x  # mul reads both: the old x is the saved alias, so this is fine too
+    x.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0])
+    w = leaf([1.0, 2.0])
+    x = w * 1.0
+    y = anp.sin(x)  # sin reads x
+    x *= 2.0
+    with pytest.raises(ad.InPlaceModificationError):
+        y.sum().backward()

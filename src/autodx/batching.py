@@ -53,7 +53,7 @@ class BatchTrace(Trace):
             return bind(prim, *values, **params)  # the same for every example
         if prim.batch is None:
             raise BatchingError(f"primitive {prim.name!r} has no batching rule, so it cannot "
-                                f"be used under vmap ({prim.missing.get('batch', '')})")
+                                "be used under vmap")
         out, out_dim = prim.batch(self.main.payload, values, dims, **params)
         return out if out_dim is None else BatchTracer(self, out, out_dim)
 

@@ -75,16 +75,20 @@ class Primitive:
     batch(axis_size, args, dims, **params) -> (out, out_dim)
     linear: the op is linear in all its array inputs jointly (jvp = the op on the tangents).
     nondiff: the output is piecewise constant (comparisons); it never carries a derivative.
+    reads_inputs: the vjp rule reads its inputs' values (not only `out` and shapes), so the
+        torch face refuses to run it after one of them was modified in place; or a function
+        of `needs` saying which inputs it reads.
     """
 
-    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "linear", "nondiff", "missing")
+    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "linear", "nondiff", "reads_inputs")
 
-    def __init__(self, name: str, impl: Callable, *, linear: bool = False, nondiff: bool = False):
+    def __init__(self, name: str, impl: Callable, *, linear: bool = False, nondiff: bool = False,
+                 reads_inputs: bool | Callable | None = None):
         if name in PRIMITIVES:
             raise ValueError(f"primitive {name!r} is already registered")
         self.name, self.impl, self.linear, self.nondiff = name, impl, linear, nondiff
+        self.reads_inputs = not linear if reads_inputs is None else reads_inputs
         self.jvp = self.vjp = self.batch = None
-        self.missing: dict[str, str] = {}  # rule name -> why it is not there yet
         PRIMITIVES[name] = self
 
     def def_jvp(self, rule: Callable) -> Callable:
@@ -98,10 +102,6 @@ class Primitive:
     def def_batch(self, rule: Callable) -> Callable:
         self.batch = rule
         return rule
-
-    def mark_missing(self, rule: str, why: str) -> None:
-        """Declare a rule deliberately absent, so the completeness test accepts it."""
-        self.missing[rule] = why
 
     def __repr__(self) -> str:
         return f"Primitive({self.name})"

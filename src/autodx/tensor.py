@@ -103,71 +103,76 @@ class EagerTrace(Trace):
     def process_primitive(self, prim, args, params):
         # PERF: the hot path of the torch face (one pass over the arguments; Tensors are the
         # only tracers of this trace, and every other argument is a constant).
-        values, differentiable, version_sum = [], False, 0
+        values, parents, version_sum = [], [], 0
         for a in args:
             if a.__class__ is Tensor:
                 values.append(a._value)
-                differentiable = differentiable or a._node is not None
+                parents.append(a._node)
                 version_sum += a._version
             else:
                 values.append(a)
+                parents.append(None)
         out = prim.impl(*values, **params)
-        if prim.nondiff or not _mode.enabled or not differentiable:
+        if prim.nondiff or not _mode.enabled or parents.count(None) == len(parents):
             return Tensor._make(out, None)
         if prim.vjp is None:
             check_has_vjp(prim)
-        node = TensorNode(prim, params, args, out)
-        if prim.linear:  # linear rules never read their inputs' values; pin only the graph
-            node.fixed_parents = [a._node if a.__class__ is Tensor else None for a in args]
-        else:
+        node = TensorNode(prim, params, args, out, parents)
+        reads = prim.reads_inputs
+        if reads is True:
             node.version_sum = version_sum
+        elif reads:  # a function of which inputs need gradients (mul: x * 2 never reads x)
+            node.reads = reads(tuple(p is not None for p in parents))
+            node.version_sum = node.read_versions()
         return Tensor._make(out, node)
 
 
 class TensorNode(Node):
-    """A tape node that keeps the operation's arguments (Tensors and constants) instead of
-    copies of their values and parents.
+    """A tape node that keeps the operation's arguments (Tensors and constants) instead of a
+    copy of their values, and reads the values off them in backward.
 
-    PERF: one surviving object per operation instead of three; the garbage collector scans
-    every container that survives, and that costs more than re-reading the arguments in
-    backward. Tensors are rebound by in-place operations, so a node that reads its inputs'
-    values checks their versions (`version_sum`: versions only grow, so an unchanged sum means
-    nothing changed), and a linear node pins its parents (`fixed_parents`)."""
+    PERF: one surviving object per operation fewer; the garbage collector scans every
+    container that survives, which costs more than re-reading the arguments. In-place
+    operations rebind a Tensor's value, so a node whose rule reads its inputs' values checks
+    their versions (`version_sum`: versions only grow, so an unchanged sum means nothing
+    changed); the parents are pinned when the node is made."""
 
-    __slots__ = ("args", "fixed_parents", "version_sum")
+    __slots__ = ("args", "version_sum", "reads")
 
-    @property
-    def parents(self) -> list:  # shadows Node's slot
-        if self.fixed_parents is not None or self.args is None:
-            return self.fixed_parents or []
-        return [a._node if a.__class__ is Tensor else None for a in self.args]
+    def __init__(self, prim, params, args, out, parents):
+        self.prim, self.params, self.args, self.out, self.parents = (
+            prim, params, args, out, parents)
+        self.version_sum = self.reads = self.hooks = self.target = None
 
-    def __init__(self, prim, params, args, out):
-        self.prim, self.params, self.args, self.out = prim, params, args, out
-        self.fixed_parents = self.version_sum = self.hooks = self.target = None
+    def read_versions(self) -> int:
+        """The version sum of the Tensor arguments the rule reads (all, unless `reads`)."""
+        reads = self.reads or (True,) * len(self.args)
+        return sum(a._version for a, r in zip(self.args, reads) if r and a.__class__ is Tensor)
 
     def unpack(self) -> tuple[list | None, list]:
         args = self.args
         if args is None:
             return None, []
-        primals, parents, version_sum = [], [], 0
+        primals, version_sum = [], 0
         for a in args:
             if a.__class__ is Tensor:
                 primals.append(a._value)
-                parents.append(a._node)
                 version_sum += a._version
             else:
                 primals.append(a)
-                parents.append(None)
         if self.version_sum is not None and version_sum != self.version_sum:
-            self._raise_modified(version_sum - self.version_sum)
-        return primals, parents if self.fixed_parents is None else self.fixed_parents
+            drift = (self.read_versions() if self.reads else version_sum) - self.version_sum
+            if drift:
+                self._raise_modified(drift)
+        return primals, self.parents
 
     def free(self) -> None:
-        self.args = self.out = self.fixed_parents = None
+        self.args = self.out = None
+        self.parents = ()
 
     def _raise_modified(self, drift: int):
-        inputs = [a for a in self.args if a.__class__ is Tensor]
+        reads = self.reads or (True,) * len(self.args)
+        inputs = [a for a, r in zip(self.args, reads) if r and a.__class__ is Tensor]
         i, t = max(enumerate(inputs), key=lambda it: it[1]._version)
         drift //= sum(a is t for a in inputs)  # the same tensor may be saved twice (x * x)
         raise InPlaceModificationError(
@@ -405,20 +410,24 @@ class Tensor(Tracer):
             t = t._base
         return self
 
+    def _inplace_binary(self, op: Callable, other) -> Tensor:
+        # `x *= x` reads the old x on both sides
+        return self._inplace(lambda t: op(t, t if other is self else other))
+
     def __iadd__(self, other):
-        return self._inplace(lambda t: t + other)
+        return self._inplace_binary(anp.add, other)
 
     def __isub__(self, other):
-        return self._inplace(lambda t: t - other)
+        return self._inplace_binary(anp.subtract, other)
 
     def __imul__(self, other):
-        return self._inplace(lambda t: t * other)
+        return self._inplace_binary(anp.multiply, other)
 
     def __itruediv__(self, other):
-        return self._inplace(lambda t: t / other)
+        return self._inplace_binary(anp.divide, other)
 
     def __ipow__(self, other):
-        return self._inplace(lambda t: t**other)
+        return self._inplace_binary(anp.power, other)
 
     def __setitem__(self, index, value):
         index = canonical_index(index)

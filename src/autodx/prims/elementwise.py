@@ -49,9 +49,10 @@ def _named(fn: Callable, name: str) -> Callable:
 
 
 def unary(name: str, impl: Callable, d: Callable | None = None, *,
-          nondiff: bool = False) -> Primitive:
-    """Declare `out = impl(x)` with local derivative `d(x, out)`."""
-    prim = Primitive(name, impl, nondiff=nondiff)
+          nondiff: bool = False, uses_x: bool = True) -> Primitive:
+    """Declare `out = impl(x)` with local derivative `d(x, out)` (`uses_x=False`: d reads only
+    `out`, so modifying x in place afterwards is harmless, as in PyTorch)."""
+    prim = Primitive(name, impl, nondiff=nondiff, reads_inputs=uses_x and not nondiff)
     prim.batch = _elementwise_batch(prim)
     if d is None:
         return prim
@@ -68,9 +69,10 @@ def unary(name: str, impl: Callable, d: Callable | None = None, *,
     return prim
 
 
-def binary(name: str, impl: Callable, dx: Callable, dy: Callable) -> Primitive:
+def binary(name: str, impl: Callable, dx: Callable, dy: Callable,
+           reads_inputs=True) -> Primitive:
     """Declare `out = impl(x, y)` with partials `dx(x, y, out)` and `dy(x, y, out)`."""
-    prim = Primitive(name, impl)
+    prim = Primitive(name, impl, reads_inputs=reads_inputs)
     prim.batch = _elementwise_batch(prim)
 
     def jvp(primals, tangents):
@@ -123,7 +125,8 @@ def _neg_vjp(needs, g, out, x):
     return (neg(g),)
 
 
-mul_p = binary("mul", operator.mul, dx=lambda x, y, out: y, dy=lambda x, y, out: x)
+mul_p = binary("mul", operator.mul, dx=lambda x, y, out: y, dy=lambda x, y, out: x,
+               reads_inputs=lambda needs: (needs[1], needs[0]))  # x * 2 never reads x
 div_p = binary("div", operator.truediv,
                dx=lambda x, y, out: div(1.0, y),
                dy=lambda x, y, out: neg(div(out, y)))
@@ -181,14 +184,17 @@ def _scalar_fast(np_fn: Callable, math_fn: Callable) -> Callable:
 
 
 
-exp_p = unary("exp", _scalar_fast(np.exp, math.exp), d=lambda x, out: out)
+exp_p = unary("exp", _scalar_fast(np.exp, math.exp), d=lambda x, out: out, uses_x=False)
 log_p = unary("log", _scalar_fast(np.log, math.log), d=lambda x, out: div(1.0, x))
 sin_p = unary("sin", _scalar_fast(np.sin, math.sin), d=lambda x, out: cos(x))
 cos_p = unary("cos", _scalar_fast(np.cos, math.cos), d=lambda x, out: neg(sin(x)))
-tan_p = unary("tan", _scalar_fast(np.tan, math.tan), d=lambda x, out: add(1.0, mul(out, out)))
-tanh_p = unary("tanh", _scalar_fast(np.tanh, math.tanh), d=lambda x, out: sub(1.0, mul(out, out)))
+tan_p = unary("tan", _scalar_fast(np.tan, math.tan), d=lambda x, out: add(1.0, mul(out, out)),
+              uses_x=False)
+tanh_p = unary("tanh", _scalar_fast(np.tanh, math.tanh),
+               d=lambda x, out: sub(1.0, mul(out, out)), uses_x=False)
 # NOTE: sqrt's derivative is inf at 0, as in every peer.
-sqrt_p = unary("sqrt", _scalar_fast(np.sqrt, math.sqrt), d=lambda x, out: div(0.5, out))
+sqrt_p = unary("sqrt", _scalar_fast(np.sqrt, math.sqrt), d=lambda x, out: div(0.5, out),
+               uses_x=False)
 # NOTE: abs has derivative sign(x), so 0 at x == 0 (PyTorch and HIPS autograd; JAX gives 1).
 abs_p = unary("abs", np.abs, d=lambda x, out: sign(x))
 sign_p = unary("sign", np.sign, nondiff=True)  # zero derivative everywhere

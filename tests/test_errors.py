@@ -128,3 +128,64 @@ def test_bad_cotangent_and_tangent_shapes():
 def test_backward_on_tensor_without_grad():
     with pytest.raises(RuntimeError, match="does not require grad"):
         (ad.tensor(1.0) * 2).backward()
+
+
+def test_review_regressions_errors_and_edges():
+    with pytest.raises(ValueError, match="same argument twice"):
+        ad.grad(lambda x, y: x * y, argnums=(0, 0))(1.0, 2.0)
+    with pytest.raises(NotImplementedError, match="more than 2 dimensions"):
+        ad.numpy.dot(np.ones((2, 3, 4)), np.ones((2, 4, 5)))
+    with pytest.raises(TypeError, match="0-d"):
+        list(ad.tensor(3.0))
+    with pytest.raises(TypeError, match="0-d"):
+        ad.grad(lambda x: sum(x) + x)(3.0)
+    for bad in (lambda x: anp.transpose(x, (0, 5)), lambda x: anp.stack([x, x], axis=5),
+                lambda x: anp.moveaxis(x, 0, 7), lambda x: anp.expand_dims(x, 7),
+                lambda x: anp.swapaxes(x, 0, 5)):
+        with pytest.raises(np.exceptions.AxisError):
+            bad(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="out_axes=5"):
+        ad.vmap(lambda x: x, out_axes=5)(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="chunk_size"):
+        ad.jacrev(lambda x: x, chunk_size=0)(np.ones(3))
+    with pytest.raises(ValueError, match="ambiguous"):
+        anp.reshape(np.ones((0, 3)), (0, -1))
+    W = ad.tensor(np.eye(2), requires_grad=True)
+    with pytest.raises(TypeError, match="as an argument"):
+        ad.checkpoint(lambda z: anp.tanh(W @ z))(ad.tensor(np.ones(2), requires_grad=True))
+
+
+def test_review_regressions_values():
+    g = ad.grad(lambda x: anp.sum(anp.astype(x, np.int64) * 1.0))(np.array([1.5, 2.5]))
+    np.testing.assert_array_equal(g, [0.0, 0.0])  # a cast to int carries no derivative
+    g = ad.grad(lambda x: anp.sum(x))(np.ones(3))
+    g *= 0.5  # results are writeable arrays, not broadcast views
+    np.testing.assert_array_equal(g, [0.5, 0.5, 0.5])
+    h = ad.autograd.functional.hessian(lambda x: (x * 2).sum(), ad.tensor([1.0, 2.0]))
+    np.testing.assert_array_equal(h.numpy(), np.zeros((2, 2)))
+    from collections import OrderedDict
+    od = ad.grad(lambda p: p["a"] * p["b"])(OrderedDict(a=2.0, b=3.0))
+    assert isinstance(od, OrderedDict) and dict(od) == {"a": 3.0, "b": 2.0}
+
+
+def test_set_grad_enabled_as_decorator_and_threads():
+    import threading
+
+    @ad.set_grad_enabled(False)
+    def frozen(x):
+        return x * 2
+
+    assert ad.is_grad_enabled()
+    assert not frozen(ad.tensor(1.0, requires_grad=True)).requires_grad
+    assert ad.is_grad_enabled()
+    results = {}
+
+    def nested(key, x):
+        results[key] = ad.grad(lambda x: x * ad.grad(lambda y: x * y * y)(x))(x)
+
+    threads = [threading.Thread(target=nested, args=(i, 1.0 + i)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {i: 6 * (1.0 + i) ** 2 for i in range(4)}  # d/dx 2x^3

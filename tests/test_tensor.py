@@ -287,3 +287,35 @@ def test_in_place_that_reads_itself_keeps_the_gradient():
     x *= 2.0
     with pytest.raises(ad.InPlaceModificationError):
         y.sum().backward()
+
+
+def test_review_regressions_tensor_face():
+    w = leaf([1.0, 2.0])
+    x = w * 2
+    x.zero_()  # recorded: the gradient through it is 0, as in PyTorch
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 0.0])
+    x = ad.tensor([1.0, 2.0])
+    y = x.clone()
+    y += 1
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+    z = +x
+    z += 1
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+    with pytest.raises(NotImplementedError, match="repeated"):
+        x[[0, 0]] = ad.tensor([1.0, 2.0])
+    p = leaf([1.0, 2.0])
+    (p * p).sum().backward()
+    p.data -= 0.5 * p.grad
+    np.testing.assert_array_equal(p.detach().numpy(), [0.0, 0.0])
+    assert p.requires_grad and p.is_leaf
+
+
+def test_autograd_grad_runs_and_frees_only_what_leads_to_the_inputs():
+    x = leaf([0.5, 1.0])
+    y = anp.exp(x)
+    z = (y**2).sum()
+    (gy,) = ad.autograd.grad(z, y)  # not retained: frees z's part of the graph only
+    np.testing.assert_allclose(gy.numpy(), 2 * np.exp([0.5, 1.0]))
+    y.sum().backward()  # the exp node was not needed for gy, so it is still there
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, 1.0]))

@@ -490,3 +490,13 @@ def test_every_composition_order_agrees_under_vmap():
     close(ad.jacfwd(ad.vmap(ad.grad(f)))(xs), np.einsum("bij,bc->bicj", hessians, eye))
     close(ad.hessian(lambda xs: anp.sum(ad.vmap(f)(xs)))(xs),
           np.einsum("bij,bc->bicj", hessians, eye))
+
+
+def test_check_grads_on_float32_and_pytrees():
+    ad.testing.check_grads(lambda x: anp.sin(x) * x, (np.array([0.5, 1.0], np.float32),))
+    ad.testing.check_grads(lambda p: anp.sum(p["w"] ** 2) * p["b"],
+                           ({"w": np.array([0.5, 1.0]), "b": 2.0},))
+    wrong = ad.custom_jvp(lambda x: x**2)
+    wrong.defjvp(lambda primals, tangents: (primals[0] ** 2, 3.0 * primals[0] * tangents[0]))
+    with pytest.raises(AssertionError, match="finite differences"):
+        ad.testing.check_grads(wrong, (np.array([0.5]),), order=1)

@@ -62,7 +62,11 @@ def _normalize_argnums(fun: Callable, argnums, nargs: int, transform: str) -> tu
                 f"levels: ad.jacobian(ad.jacobian(f, argnums=(0, 1)), argnums=(0, 1))(x, y) "
                 f"(add matrix=True for one 2-D array). If you packed x and y into one array, "
                 f"use argnums=0.")
-    return tuple(int(i) % nargs for i in nums)
+    nums = tuple(int(i) % nargs for i in nums)
+    if len(set(nums)) != len(nums):
+        raise ArgnumsError(f"{transform}(..., argnums={argnums!r}) names the same argument "
+                           f"twice; list each positional argument at most once")
+    return nums
 
 
 def _prepare_input(x, where: str):
@@ -117,9 +121,12 @@ def _finalize(tree, tensors_in: bool):
     def convert(x):
         if isinstance(x, Tracer):
             return x
+        x = np.asarray(x)
+        if x.ndim and not x.flags.writeable:  # e.g. a broadcast view: give the user an array
+            x = x.copy()                      # they can modify
         if tensors_in:
-            return Tensor._make(np.asarray(x), None)
-        return np.asarray(x)[()] if np.ndim(x) == 0 else np.asarray(x)
+            return Tensor._make(x, None)
+        return x[()] if x.ndim == 0 else x
 
     flat, treedef = tree_flatten(tree)
     return tree_unflatten(treedef, [convert(x) for x in flat])
@@ -316,7 +323,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
     (5,)
     """
     @functools.wraps(fun)
-    def vmapped(*args):
+    def vmapped(*args, **kwargs):  # keyword arguments are passed through, unmapped
         specs = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else in_axes
         if isinstance(specs, tuple) and len(specs) != len(args):
             raise BatchingError(f"vmap(in_axes={in_axes!r}) has {len(specs)} entries but "
@@ -342,7 +349,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
             described = ", ".join(f"input {i} has size {n}" for i, n in sizes)
             raise BatchingError(f"vmap got inconsistent sizes along the mapped axes: "
                                 f"{described}. Every mapped input needs the same size.")
-        out = vmap_flat(lambda *xs: fun(*tree_unflatten(treedef, xs)), leaves, dims,
+        out = vmap_flat(lambda *xs: fun(*tree_unflatten(treedef, xs), **kwargs), leaves, dims,
                         sizes[0][1], out_axes)
         return _finalize(out, _has_tensor(args))
 
@@ -397,6 +404,9 @@ def _flat_row(pieces: list):
 def _over_basis(fun: Callable, size: int, dtype, chunk_size: int | None, out_axes=0):
     """vmap `fun` over the standard basis vectors of R^size, `chunk_size` at a time (all at
     once when None): one batched pass per chunk instead of a Python loop per vector."""
+    if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer))
+                                   or isinstance(chunk_size, bool) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
     basis = np.eye(size, dtype=dtype)
     if size == 1:  # PERF: a single basis vector needs no batching, only its leading axis
         out = fun(basis[0])
@@ -404,7 +414,7 @@ def _over_basis(fun: Callable, size: int, dtype, chunk_size: int | None, out_axe
         axes = broadcast_prefix(out_axes, out)
         return tree_unflatten(treedef, [x if a is None else anp.expand_dims(x, a)
                                         for x, a in zip(flat, axes)])
-    step = size if not chunk_size or chunk_size >= size else int(chunk_size)
+    step = size if chunk_size is None or chunk_size >= size else int(chunk_size)
     chunks = [vmap_flat(fun, [basis[i:i + step]], [0], len(basis[i:i + step]), out_axes)
               for i in range(0, size, step)]
     if len(chunks) == 1:

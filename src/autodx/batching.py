@@ -70,6 +70,9 @@ def vmap_flat(fun: Callable, args: Sequence, in_dims: Sequence, axis_size: int, 
         results = []
         for i, (leaf, dest) in enumerate(zip(leaves, broadcast_prefix(out_axes, out))):
             batched = isinstance(leaf, BatchTracer) and leaf._trace is main.trace
+            if dest is not None and not -len(shape_of(leaf)) - 1 <= dest <= len(shape_of(leaf)):
+                raise BatchingError(f"out_axes={dest} is out of range for output {i}, which has "
+                                    f"{len(shape_of(leaf))} dimensions per example")
             if dest is None:
                 if batched:
                     raise BatchingError(f"output {i} was asked to be unmapped (out_axes=None) "

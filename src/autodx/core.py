@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
@@ -154,7 +155,7 @@ class Tracer:
 
     @property
     def dtype(self) -> np.dtype:
-        return _dtype(self.primal_value())
+        return dtype_of(self.primal_value())
 
     @property
     def ndim(self) -> int:
@@ -169,16 +170,20 @@ class Tracer:
             raise TypeError("len() of a 0-d value")
         return self.shape[0]
 
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d value")
+        return (self[i] for i in range(self.shape[0]))
+
     def primal_value(self):
         """The next value down (may itself be a tracer of a lower trace)."""
         raise NotImplementedError
 
     def concrete(self) -> np.ndarray:
-        """The underlying NumPy value, through every trace (for control flow, printing)."""
-        v = self
-        while isinstance(v, Tracer):
-            v = v.primal_value()
-        return np.asarray(v)
+        """The underlying NumPy value, through every trace (for control flow, printing);
+        a batched level refuses, as its value differs from example to example."""
+        v = self.primal_value()
+        return v.concrete() if isinstance(v, Tracer) else np.asarray(v)
 
     # Python control flow on concrete values is allowed; silently dropping a derivative is not.
     def __bool__(self) -> bool:
@@ -212,7 +217,7 @@ class Tracer:
         return f"{type(self).__name__}({self.concrete()!r})"
 
 
-def _dtype(value) -> np.dtype:
+def dtype_of(value) -> np.dtype:
     if isinstance(value, (np.ndarray, np.generic, Tracer)):
         return value.dtype
     return np.result_type(value)
@@ -225,25 +230,30 @@ def shape_of(value) -> tuple:
         return np.shape(value)
 
 
-def dtype_of(value) -> np.dtype:
-    return _dtype(value)
+
+class _Stack(threading.local):
+    """The running transformations of this thread. Level 0 is the permanent eager trace of
+    `Tensor` (made in tensor.py, never on this stack); transformations take levels 1, 2, ...
+    as they nest."""
+
+    def __init__(self):
+        self.mains: list[MainTrace] = []
 
 
-# The running transformations. Level 0 is the permanent eager trace of `Tensor` (made in
-# tensor.py, never on this stack); transformations take levels 1, 2, ... as they nest.
-trace_stack: list[MainTrace] = []
+_stack = _Stack()
 
 
 @contextmanager
 def new_main(trace_type: type, payload: Any = None):
-    """Push a fresh transformation on the stack for the duration of the block."""
-    main = MainTrace(len(trace_stack) + 1, trace_type, payload)
-    trace_stack.append(main)
+    """Push a fresh transformation on this thread's stack for the duration of the block."""
+    mains = _stack.mains
+    main = MainTrace(len(mains) + 1, trace_type, payload)
+    mains.append(main)
     try:
         yield main
     finally:
         main.alive = False
-        trace_stack.remove(main)
+        mains.remove(main)
 
 
 def bind(prim: Primitive, *args, **params):

@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable, Sequence
 
 from .api import jvp, vjp, vmap
-from .core import Primitive, bind, shape_of
+from .core import Primitive, Tracer, bind, shape_of
 from .forward import zeros_like_value
 from .prims import broadcast_to, moveaxis
 from .tree import tree_flatten, tree_unflatten
@@ -65,8 +65,20 @@ def _to_front(axis_size, args, dims):
 
 
 def _run_call(*leaves, call):
-    """The impl of every primitive here: run the wrapped function."""
-    return call.run(leaves)
+    """The impl of every primitive here: run the wrapped function on plain values."""
+    out = call.run(leaves)
+    if isinstance(out, (tuple, list, dict)):
+        raise TypeError("a function wrapped by ad.checkpoint / ad.custom_jvp / ad.custom_vjp "
+                        "must return one array; pack several outputs with "
+                        "ad.tree.ravel_pytree, or wrap each output separately")
+    if isinstance(out, Tracer):  # it used a value being differentiated that it was not given
+        raise TypeError(
+            f"{getattr(call.fun, '__name__', 'the function')} wrapped by ad.checkpoint / "
+            f"ad.custom_jvp / ad.custom_vjp uses a value that is being differentiated (a "
+            f"Tensor that requires grad, or a traced value) without receiving it as an "
+            f"argument. Pass every such value as an argument, e.g. "
+            f"ad.checkpoint(lambda z, W: tanh(W @ z))(h, W).")
+    return out
 
 
 def _jvp_of_function(primals, tangents, *, call):

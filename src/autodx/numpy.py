@@ -48,7 +48,7 @@ power = prims.pow
 
 
 def positive(x):
-    return x
+    return multiply(x, 1)  # a new value, as np.positive, so in-place changes do not alias
 
 
 def square(x):
@@ -74,10 +74,21 @@ def _axes(axis, ndim: int) -> tuple:
     return tuple(sorted(out))
 
 
+def _axis(axis: int, ndim: int) -> int:
+    """One axis, checked and made non-negative, as NumPy does."""
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(f"axis {axis} is out of bounds for an array of "
+                                      f"dimension {ndim}")
+    return int(axis) % ndim
+
+
 def _shape(shape, size: int) -> tuple:
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     if -1 in shape:
         known = math.prod([s for s in shape if s != -1])
+        if known == 0:
+            raise ValueError(f"cannot reshape an array of size {size} into shape {shape}: "
+                             "-1 is ambiguous when another dimension is 0")
         shape = tuple(size // known if s == -1 else s for s in shape)
     if math.prod(shape) != size:
         raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
@@ -119,23 +130,28 @@ def broadcast_to(x, shape):
 
 def transpose(x, axes=None):
     ndim = len(shape_of(x))
-    perm = tuple(range(ndim))[::-1] if axes is None else tuple(int(a) % ndim for a in axes)
+    perm = tuple(range(ndim))[::-1] if axes is None else tuple(_axis(a, ndim) for a in axes)
+    if sorted(perm) != list(range(ndim)):
+        raise ValueError(f"axes {axes} are not a permutation of the {ndim} axes")
     return x if perm == tuple(range(ndim)) else prims.transpose(x, perm)
 
 
 def swapaxes(x, axis1: int, axis2: int):
-    perm = list(range(len(shape_of(x))))
+    ndim = len(shape_of(x))
+    axis1, axis2 = _axis(axis1, ndim), _axis(axis2, ndim)
+    perm = list(range(ndim))
     perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
     return transpose(x, perm)
 
 
 def moveaxis(x, source: int, destination: int):
-    return prims.moveaxis(x, source, destination)
+    ndim = len(shape_of(x))
+    return prims.moveaxis(x, _axis(source, ndim), _axis(destination, ndim))
 
 
 def expand_dims(x, axis: int):
     shape = shape_of(x)
-    axis = axis % (len(shape) + 1)
+    axis = _axis(axis, len(shape) + 1)
     return reshape(x, shape[:axis] + (1,) + shape[axis:])
 
 
@@ -157,12 +173,17 @@ def stack(arrays: Sequence, axis: int = 0):
     arrays = list(arrays)
     if not arrays:
         raise ValueError("need at least one array to stack")
-    return prims.stack(arrays, axis % (len(shape_of(arrays[0])) + 1))
+    return prims.stack(arrays, _axis(axis, len(shape_of(arrays[0])) + 1))
 
 
 def dot(x, y):
-    if len(shape_of(x)) == 0 or len(shape_of(y)) == 0:
+    nx, ny = len(shape_of(x)), len(shape_of(y))
+    if nx == 0 or ny == 0:
         return multiply(x, y)
+    if nx > 2 or ny > 2:
+        raise NotImplementedError("ad.numpy.dot of arrays with more than 2 dimensions is not "
+                                  "supported (NumPy's rule differs from matmul's); use "
+                                  "ad.numpy.matmul, or reshape to 2-D first")
     return matmul(x, y)
 
 

@@ -54,10 +54,6 @@ class Node:
         self.primals = self.out = None
         self.parents = ()
 
-    @property
-    def freed(self) -> bool:
-        return self.prim is not None and self.unpack()[0] is None
-
     def name(self) -> str:
         if self.prim is None:
             return "AccumulateGrad"
@@ -131,25 +127,31 @@ def _fit(ct, primal):
 
 def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                   capture: Sequence[Node] = (), on_leaf: Callable | None = None,
-                  wrap: Callable | None = None) -> list:
+                  wrap: Callable | None = None, prune: bool = False) -> list:
     """Propagate `cts` (one per root) back through the graph.
 
     capture: nodes whose total cotangent to return, in order (None where none arrived).
     on_leaf(node, g): called for every leaf node reached (the tape's `.grad` accumulation).
     wrap(value, node): if given, rules receive `wrap(...)` of their saved values instead of the
         raw values, so the backward pass is itself recorded (`create_graph=True`).
+    prune: run (and free) only the nodes through which a captured node is reached, as
+        `autograd.grad` does; the rest of the graph stays usable.
     """
     # Count, for every node, how many consumers will send it a cotangent.
     pending: dict[Node, int] = {}
     stack = [r for r in roots if r is not None]
     seen = set(stack)
+    parents_of: dict[Node, list] = {}
     while stack:
-        for parent in stack.pop().parents:
+        node = stack.pop()
+        parents_of[node] = parents = node.parents
+        for parent in parents:
             if parent is not None:
                 pending[parent] = pending.get(parent, 0) + 1
                 if parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
+    to_run = _to_run(roots, pending, parents_of, set(capture)) if prune else None
 
     if len(roots) == 1:  # PERF: the usual single output
         (root,), (ct,) = roots, cts
@@ -173,6 +175,8 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                 g = g if result is None else result
         if captured and node in captured:
             captured[node] = g
+        if to_run is not None and node not in to_run:
+            continue  # nothing captured lies behind it: leave it (and its graph) alone
         prim = node.prim
         if prim is None:
             if on_leaf is not None and g is not None:
@@ -211,3 +215,23 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
 
 
 _ONE = (True,)
+
+
+def _to_run(roots, pending: dict, parents_of: dict, capture: set) -> set:
+    """The nodes behind which some captured node lies (children before parents, so one pass
+    over a topological order decides each from its parents)."""
+    left, order = dict(pending), []
+    queue = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
+    while queue:
+        node = queue.pop()
+        order.append(node)
+        for parent in parents_of[node]:
+            if parent is not None:
+                left[parent] -= 1
+                if not left[parent]:
+                    queue.append(parent)
+    to_run: set = set()
+    for node in reversed(order):
+        if any(p in capture or p in to_run for p in parents_of[node] if p is not None):
+            to_run.add(node)
+    return to_run

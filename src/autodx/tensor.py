@@ -29,6 +29,7 @@ from .core import (
     shape_of,
 )
 from .prims import canonical_index, getitem, scatter
+from .prims.index import has_repeats
 from .reverse import Node, backward_pass, check_has_vjp
 
 # ----------------------------------------------------------------------------- grad mode
@@ -91,6 +92,10 @@ class set_grad_enabled(_GradMode):
 
     def __enter__(self):
         return self
+
+    def __call__(self, fn: Callable) -> Callable:
+        _mode.enabled = self.prev  # as a decorator it sets the mode only during calls
+        return super().__call__(fn)
 
 
 # ----------------------------------------------------------------------------- eager trace
@@ -212,12 +217,12 @@ class Tensor(Tracer):
     tensor(12.)
     """
 
-    # _version counts in-place modifications (a detached tensor also bumps its _base's)
-    __slots__ = ("_value", "_node", "_version", "_base", "_grad", "__weakref__")
+    # _version counts in-place modifications, so saved inputs can be checked in backward
+    __slots__ = ("_value", "_node", "_version", "_grad", "__weakref__")
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self._trace, self._value, self._node = EAGER.trace, _to_array(data, dtype), None
-        self._version, self._base, self._grad = 0, None, None
+        self._version, self._grad = 0, None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -225,8 +230,7 @@ class Tensor(Tracer):
     def _make(cls, value, node: Node | None) -> Tensor:
         # PERF: the hot path of every eager operation; skips __init__'s conversions.
         t = object.__new__(cls)
-        t._trace, t._value, t._node, t._version, t._base, t._grad = (
-            EAGER.trace, value, node, 0, None, None)
+        t._trace, t._value, t._node, t._version, t._grad = EAGER.trace, value, node, 0, None
         return t
 
     def primal_value(self):
@@ -283,14 +287,29 @@ class Tensor(Tracer):
     def data(self) -> Tensor:
         return self.detach()
 
+    @data.setter
+    def data(self, value) -> None:
+        """`p.data = new` (and `p.data -= lr * g`) replaces the values, recording nothing."""
+        new = np.asarray(_value_of(value), dtype=self.dtype)
+        if new.shape != self.shape:
+            raise RuntimeError(f"data of shape {new.shape} given to a tensor of shape "
+                               f"{self.shape}")
+        self._value = new[()] if new.ndim == 0 else new
+        self._version += 1
+
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares the version counter, as PyTorch)."""
-        t = Tensor._make(self._value, None)
-        t._base = self
-        return t
+        """The same values, cut from the graph.
+
+        NOTE: autodx never writes into an array in place, so an in-place operation on the
+        detached tensor gives it new values and leaves this one as it is (in PyTorch both
+        change, as they share storage)."""
+        return Tensor._make(self._value, None)
 
     def clone(self) -> Tensor:
-        return anp.positive(self) if not self.requires_grad else self * 1
+        """A copy, still on the graph (its gradient flows back to this tensor)."""
+        if self.requires_grad:
+            return self * 1.0
+        return Tensor._make(self._value.copy(), None)
 
     def retain_grad(self) -> None:
         """Keep `.grad` for this non-leaf tensor after backward."""
@@ -404,10 +423,7 @@ class Tensor(Tracer):
         self._value = new_value.astype(self.dtype, copy=False)
         if isinstance(new, Tensor) and new._node is not None:
             self._node = new._node
-        t = self
-        while t is not None:
-            t._version += 1
-            t = t._base
+        self._version += 1
         return self
 
     def _inplace_binary(self, op: Callable, other) -> Tensor:
@@ -431,6 +447,10 @@ class Tensor(Tracer):
 
     def __setitem__(self, index, value):
         index = canonical_index(index)
+        if has_repeats(index):
+            raise NotImplementedError(
+                "x[i] = v with repeated integer indices is not supported (NumPy keeps the last "
+                "write); deduplicate the indices, e.g. with np.unique.")
         self._inplace(lambda t: t + scatter(value - getitem(t, index), index=index,
                                             shape=shape_of(t)))
 
@@ -444,7 +464,8 @@ class Tensor(Tracer):
         return self.__imul__(other)
 
     def zero_(self):
-        return self._inplace(lambda t: np.zeros_like(t._value))
+        # recorded as a selection of nothing, so the graph stays and the gradient is 0
+        return self._inplace(lambda t: anp.where(np.zeros(t.shape, bool), t, 0.0))
 
 
 anp.install_array_methods(Tensor)
@@ -552,12 +573,13 @@ def run_backward(outputs: list[Tensor], grad_outputs, retain_graph: bool | None,
     cts = _root_cotangents(outputs, grad_outputs, create_graph)
     roots = [o._node for o in outputs]
     on_leaf = _accumulate_leaf if accumulate else None
+    prune = not accumulate  # autograd.grad and backward(inputs=): only what leads there
     if not create_graph:  # rules see plain arrays: nothing is recorded whatever the mode
         return backward_pass(roots, cts, retain_graph=retain_graph, capture=capture,
-                             on_leaf=on_leaf)
+                             on_leaf=on_leaf, prune=prune)
     with _GradMode(True):
         return backward_pass(roots, cts, retain_graph=retain_graph, capture=capture,
-                             on_leaf=on_leaf, wrap=_wrap_saved)
+                             on_leaf=on_leaf, wrap=_wrap_saved, prune=prune)
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,

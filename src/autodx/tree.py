@@ -6,6 +6,7 @@ Flattening recurses only as deep as the user's nesting, never along data.
 
 from __future__ import annotations
 
+import collections
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -25,18 +26,14 @@ register(tuple, lambda t: (t, None), lambda _, c: tuple(c))
 register(list, lambda t: (t, None), lambda _, c: list(c))
 register(dict, lambda d: ([d[k] for k in sorted(d)], sorted(d)), lambda keys, c: dict(zip(keys, c)))
 register(type(None), lambda _: ((), None), lambda _, c: None)
+register(collections.OrderedDict, lambda d: (list(d.values()), list(d)),
+         lambda keys, c: collections.OrderedDict(zip(keys, c)))
 
 
 class TreeDef(NamedTuple):
     kind: type | None  # None marks a leaf
     aux: Any
     children: tuple
-
-    @property
-    def num_leaves(self) -> int:
-        if self.kind is None:
-            return 1
-        return sum(c.num_leaves for c in self.children)
 
 
 LEAF = TreeDef(None, None, ())
@@ -112,18 +109,26 @@ def ravel_pytree(tree) -> tuple[np.ndarray, Callable]:
     return flat, unravel
 
 
-def broadcast_prefix(prefix, tree, is_leaf_spec=lambda x: x is None or isinstance(x, int)):
+def _is_axis_spec(x) -> bool:
+    return x is None or isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def broadcast_prefix(prefix, tree, is_leaf_spec=_is_axis_spec):
     """Expand a prefix tree (e.g. vmap's in_axes) to one entry per leaf of `tree`: a spec
     leaf (an int or None) stands for every leaf below it."""
+    if isinstance(prefix, bool):
+        raise ValueError(f"axis specification {prefix!r}: use an int or None, not a bool")
     if is_leaf_spec(prefix):
-        return [prefix] * len(tree_flatten(tree)[0])
+        return [None if prefix is None else int(prefix)] * len(tree_flatten(tree)[0])
     handler = _handler(tree)
     if handler is None or type(prefix) is not type(tree) and not (
             isinstance(prefix, (tuple, list)) and isinstance(tree, (tuple, list))):
         raise ValueError(f"axis specification {prefix!r} does not match the structure of the "
                          f"value it describes ({type(tree).__name__})")
-    children, _ = handler[0](tree)
-    spec_children, _ = _handler(prefix)[0](prefix)
+    children, aux = handler[0](tree)
+    spec_children, spec_aux = _handler(prefix)[0](prefix)
+    if isinstance(tree, dict) and spec_aux != aux:
+        raise ValueError(f"axis specification keys {spec_aux} do not match the keys {aux}")
     if len(spec_children) != len(children):
         raise ValueError(f"axis specification {prefix!r} has {len(spec_children)} entries but "
                          f"the value it describes has {len(children)}")

@@ -42,6 +42,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                                "require grad. Create it with requires_grad=True.")
     capture = [t._node for t in inputs]
     if is_grads_batched:  # one backward pass for the whole batch of cotangents (vmap)
+        if grad_outputs is None:
+            raise ValueError("is_grads_batched=True needs grad_outputs: one batch of "
+                             "cotangents per output, the batch along the first axis")
         cts = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
         cts = [c._value if isinstance(c, Tensor) and not create_graph else c for c in cts]
         size = shape_of(cts[0])[0]

@@ -107,6 +107,8 @@ def _batched_rows(out, inputs, create_graph: bool) -> list:
     """Every row of the Jacobian in one backward pass (vmap over the output basis)."""
     from . import grad
 
+    if out._node is None:  # the output does not depend on the inputs
+        return [Tensor._make(np.zeros((out.size, *x.shape), x.dtype), None) for x in inputs]
     basis = np.eye(out.size, dtype=out.dtype).reshape((out.size, *out.shape))
     grads = grad(out, inputs, Tensor._make(basis, None), retain_graph=True,
                  create_graph=create_graph, is_grads_batched=True, materialize_grads=True)

@@ -22,7 +22,6 @@ from .elementwise import (
     sign,
     sin,
     sqrt,
-    stop_gradient,
     sub,
     tan,
     tanh,
@@ -31,7 +30,7 @@ from .elementwise import (
 from .index import canonical_index, concatenate, getitem, scatter, stack
 from .linalg import matmul
 from .reduce import sum, sum_to_shape
-from .shape import broadcast_to, convert, moveaxis, reshape, transpose
+from .shape import broadcast_to, convert, moveaxis, reshape, stop_gradient, transpose
 
 __all__ = [
     "abs", "add", "broadcast_to", "canonical_index", "concatenate", "convert", "cos", "div",

@@ -143,8 +143,8 @@ def _pow_dx(x, y, out):
 
 
 def _pow_dy(x, y, out):
-    # d/dy x**y = log(x) * x**y. NOTE: taken as 0 where x == 0 (the one-sided limit for y > 0,
-    # PyTorch's convention); NaN for negative x, as in PyTorch and JAX.
+    # d/dy x**y = log(x) * x**y. NOTE: taken as 0 where x == 0 (the one-sided limit for y > 0;
+    # PyTorch agrees there, and gives -inf for y < 0); NaN for negative x, as PyTorch and JAX.
     x_is_zero = equal(x, 0)
     return where(x_is_zero, 0.0, mul(out, log(where(x_is_zero, 1.0, x))))
 
@@ -198,7 +198,6 @@ sqrt_p = unary("sqrt", _scalar_fast(np.sqrt, math.sqrt), d=lambda x, out: div(0.
 # NOTE: abs has derivative sign(x), so 0 at x == 0 (PyTorch and HIPS autograd; JAX gives 1).
 abs_p = unary("abs", np.abs, d=lambda x, out: sign(x))
 sign_p = unary("sign", np.sign, nondiff=True)  # zero derivative everywhere
-stop_gradient_p = unary("stop_gradient", lambda x: x, nondiff=True)  # identity, no derivative
 
 # ----------------------------------------------------------------------------- comparisons
 
@@ -301,10 +300,6 @@ def abs(x):  # noqa: A001 - the NumPy name
 
 def sign(x):
     return bind(sign_p, x)
-
-
-def stop_gradient(x):
-    return bind(stop_gradient_p, x)
 
 
 def equal(x, y):

@@ -24,8 +24,11 @@ class SliceSpec(NamedTuple):
 
 
 class IntArraySpec(NamedTuple):
-    values: tuple
+    data: bytes  # the indices as intp, so the spec hashes and compares by value
     shape: tuple
+
+    def array(self) -> np.ndarray:
+        return np.frombuffer(self.data, dtype=np.intp).reshape(self.shape)
 
 
 def _freeze_one(item):
@@ -37,13 +40,13 @@ def _freeze_one(item):
         item = item.concrete()
     arr = np.asarray(item)
     if arr.dtype == bool:
-        return [IntArraySpec(tuple(a.tolist()), a.shape) for a in np.nonzero(arr)]
+        return [IntArraySpec(a.astype(np.intp).tobytes(), a.shape) for a in np.nonzero(arr)]
     if arr.dtype.kind not in "iu":
         raise IndexError(
             f"autodx indexes with ints, slices, None, ..., integer arrays and boolean masks; "
             f"got an index of dtype {arr.dtype}. Convert it with .astype(int)."
         )
-    return IntArraySpec(tuple(arr.ravel().tolist()), arr.shape)
+    return IntArraySpec(arr.astype(np.intp).tobytes(), arr.shape)
 
 
 def canonical_index(idx) -> tuple:
@@ -56,14 +59,25 @@ def canonical_index(idx) -> tuple:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=1024)  # PERF: params repeat; the thawed index is never mutated
 def _thaw(index: tuple) -> tuple:
-    return tuple(
-        slice(*i) if type(i) is SliceSpec
-        else np.array(i.values, dtype=np.intp).reshape(i.shape) if type(i) is IntArraySpec
-        else i
-        for i in index
-    )
+    if has_advanced(index):
+        return tuple(i.array() if type(i) is IntArraySpec else slice(*i) if type(i) is SliceSpec
+                     else i for i in index)
+    return _thaw_basic(index)
+
+
+@functools.lru_cache(maxsize=1024)  # PERF: basic indices repeat; the result is never mutated
+def _thaw_basic(index: tuple) -> tuple:
+    return tuple(slice(*i) if type(i) is SliceSpec else i for i in index)
+
+
+def has_repeats(index: tuple) -> bool:
+    """Whether an advanced index names some element twice."""
+    arrays = [i.array() for i in index if type(i) is IntArraySpec]
+    if not arrays:
+        return False
+    keys = np.stack([c.ravel() for c in np.broadcast_arrays(*arrays)], axis=-1)
+    return len(np.unique(keys, axis=0)) != len(keys)
 
 
 def has_advanced(index: tuple) -> bool:

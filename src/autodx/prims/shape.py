@@ -91,9 +91,14 @@ convert_p = Primitive("convert", lambda x, *, dtype: np.asarray(x).astype(dtype)
 
 
 def convert(x, dtype):
-    """Cast to `dtype` (a canonical np.dtype); a no-op when the dtype already matches."""
+    """Cast to `dtype` (a canonical np.dtype); a no-op when the dtype already matches.
+    NOTE: a cast to an integer or boolean dtype carries no derivative (as in JAX)."""
     dtype = np.dtype(dtype)
-    return x if dtype_of(x) == dtype else bind(convert_p, x, dtype=dtype)
+    if dtype_of(x) == dtype:
+        return x
+    if dtype.kind not in "fc":
+        return bind(convert_p, stop_gradient(x), dtype=dtype)
+    return bind(convert_p, x, dtype=dtype)
 
 
 @convert_p.def_vjp
@@ -104,3 +109,17 @@ def _convert_vjp(needs, g, out, x, *, dtype):
 @convert_p.def_batch
 def _convert_batch(axis_size, args, dims, *, dtype):
     return convert(args[0], dtype), dims[0]
+
+
+# ----------------------------------------------------------------------------- stop_gradient
+
+stop_gradient_p = Primitive("stop_gradient", lambda x: x, nondiff=True)  # identity
+
+
+def stop_gradient(x):
+    return bind(stop_gradient_p, x)
+
+
+@stop_gradient_p.def_batch
+def _stop_gradient_batch(axis_size, args, dims):
+    return stop_gradient(args[0]), dims[0]

@@ -141,17 +141,24 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
     pending: dict[Node, int] = {}
     stack = [r for r in roots if r is not None]
     seen = set(stack)
-    parents_of: dict[Node, list] = {}
+    parents_of: dict[Node, list] | None = {} if prune else None
     while stack:
         node = stack.pop()
-        parents_of[node] = parents = node.parents
+        parents = node.parents
+        if parents_of is not None:
+            parents_of[node] = parents
         for parent in parents:
             if parent is not None:
                 pending[parent] = pending.get(parent, 0) + 1
                 if parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
-    to_run = _to_run(roots, pending, parents_of, set(capture)) if prune else None
+    to_run = None
+    if prune:
+        capture_set = set(capture)
+        # PERF: when every leaf reached is captured, every node leads to one: nothing to prune
+        if not all(n in capture_set for n in parents_of if n.prim is None):
+            to_run = _to_run(roots, pending, parents_of, capture_set)
 
     if len(roots) == 1:  # PERF: the usual single output
         (root,), (ct,) = roots, cts

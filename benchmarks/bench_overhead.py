@@ -428,6 +428,11 @@ def main() -> int:
                 backward_cases(torch, jax, jnp), derivative)
     notebook_table(bench, notebook_calls(torch, jax, jnp))
 
+    return finish(bench, start)
+
+
+def finish(bench: Bench, start: float) -> int:
+    """Print the failures and the wall time; the exit status (1 if anything failed)."""
     if bench.failures:
         print("\nFailures (printed as 'error' above):")
         for failure in bench.failures:

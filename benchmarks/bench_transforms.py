@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import autodx as ad
-from bench_overhead import load_jax, load_torch, print_table
+from bench_overhead import finish, load_jax, load_torch, print_table
 
 anp = ad.numpy
 
@@ -444,12 +444,7 @@ def main() -> int:
         print(f"\nSkipped (too slow: > {TOO_SLOW:.0f} s for one call):")
         for skip in bench.skips:
             print(f"  {skip}")
-    if bench.failures:
-        print("\nFailures (printed as 'error' above):")
-        for failure in bench.failures:
-            print(f"  {failure}")
-    print(f"\n# total wall time {time.perf_counter() - start:.0f}s")
-    return 1 if bench.failures else 0
+    return finish(bench, start)
 
 
 if __name__ == "__main__":

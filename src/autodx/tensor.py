@@ -108,83 +108,84 @@ class EagerTrace(Trace):
     def process_primitive(self, prim, args, params):
         # PERF: the hot path of the torch face (one pass over the arguments; Tensors are the
         # only tracers of this trace, and every other argument is a constant).
-        values, parents, version_sum = [], [], 0
+        values, differentiable = [], False
         for a in args:
             if a.__class__ is Tensor:
                 values.append(a._value)
-                parents.append(a._node)
-                version_sum += a._version
+                differentiable = differentiable or a._node is not None
             else:
                 values.append(a)
-                parents.append(None)
         out = prim.impl(*values, **params)
-        if prim.nondiff or not _mode.enabled or parents.count(None) == len(parents):
+        if prim.nondiff or not _mode.enabled or not differentiable:
             return Tensor._make(out, None)
         if prim.vjp is None:
             check_has_vjp(prim)
-        node = TensorNode(prim, params, args, out, parents)
-        reads = prim.reads_inputs
-        if reads is True:
-            node.version_sum = version_sum
-        elif reads:  # a function of which inputs need gradients (mul: x * 2 never reads x)
-            node.reads = reads(tuple(p is not None for p in parents))
-            node.version_sum = node.read_versions()
-        return Tensor._make(out, node)
+        return Tensor._make(out, TensorNode(prim, params, args, out))
+
+
+# A clock that ticks at every in-place operation: a node made at time t knows that an input
+# whose `_modified` is later than t was changed after the node saved it.
+_clock = [0]
 
 
 class TensorNode(Node):
-    """A tape node that keeps the operation's arguments (Tensors and constants) instead of a
-    copy of their values, and reads the values off them in backward.
+    """A tape node that keeps the operation's arguments (Tensors and constants) and reads
+    their values and nodes off them in backward, instead of copying them when it is made.
 
-    PERF: one surviving object per operation fewer; the garbage collector scans every
-    container that survives, which costs more than re-reading the arguments. In-place
-    operations rebind a Tensor's value, so a node whose rule reads its inputs' values checks
-    their versions (`version_sum`: versions only grow, so an unchanged sum means nothing
-    changed); the parents are pinned when the node is made."""
+    PERF: no per-operation lists survive; the garbage collector scans every container that
+    survives, which costs more than re-reading the arguments. In-place operations rebind a
+    Tensor, so the node remembers the time it was made (`stamp`): for an input modified
+    later it finds the input's node of that time in the tensor's history, and it refuses to
+    run if its rule reads that input's value (as PyTorch does)."""
 
-    __slots__ = ("args", "version_sum", "reads")
+    __slots__ = ("args", "stamp")
 
-    def __init__(self, prim, params, args, out, parents):
-        self.prim, self.params, self.args, self.out, self.parents = (
-            prim, params, args, out, parents)
-        self.version_sum = self.reads = self.hooks = self.target = None
+    def __init__(self, prim, params, args, out):
+        self.prim, self.params, self.args, self.out = prim, params, args, out
+        self.stamp, self.hooks, self.target = _clock[0], None, None
 
-    def read_versions(self) -> int:
-        """The version sum of the Tensor arguments the rule reads (all, unless `reads`)."""
-        reads = self.reads or (True,) * len(self.args)
-        return sum(a._version for a, r in zip(self.args, reads) if r and a.__class__ is Tensor)
+    @property
+    def parents(self) -> list:  # shadows Node's slot
+        args, stamp = self.args, self.stamp
+        if args is None:
+            return []
+        return [None if a.__class__ is not Tensor else a._node if a._modified <= stamp
+                else a._node_at(stamp) for a in args]
 
     def unpack(self) -> tuple[list | None, list]:
-        args = self.args
+        args, stamp = self.args, self.stamp
         if args is None:
             return None, []
-        primals, version_sum = [], 0
-        for a in args:
-            if a.__class__ is Tensor:
-                primals.append(a._value)
-                version_sum += a._version
-            else:
+        primals, parents, reads = [], [], None
+        for i, a in enumerate(args):
+            if a.__class__ is not Tensor:
                 primals.append(a)
-        if self.version_sum is not None and version_sum != self.version_sum:
-            drift = (self.read_versions() if self.reads else version_sum) - self.version_sum
-            if drift:
-                self._raise_modified(drift)
-        return primals, self.parents
+                parents.append(None)
+                continue
+            primals.append(a._value)
+            if a._modified <= stamp:
+                parents.append(a._node)
+                continue
+            parents.append(a._node_at(stamp))
+            reads = self._reads(args) if reads is None else reads
+            if reads[i]:
+                raise InPlaceModificationError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: input {i} of {self.name()} (shape {a.shape}, "
+                    f"now at version {a._version}) was changed after {self.name()} saved it. "
+                    f"Hint: compute the new value out of place (y = y + 1 instead of y += 1), "
+                    f"or .clone() the tensor before modifying it.")
+        return primals, parents
+
+    def _reads(self, args) -> tuple:
+        """Which inputs' values the rule reads (mul: x * 2 never reads x)."""
+        reads = self.prim.reads_inputs
+        if callable(reads):
+            return reads(tuple(a.__class__ is Tensor and a._node is not None for a in args))
+        return (bool(reads),) * len(args)
 
     def free(self) -> None:
         self.args = self.out = None
-        self.parents = ()
-
-    def _raise_modified(self, drift: int):
-        reads = self.reads or (True,) * len(self.args)
-        inputs = [a for a, r in zip(self.args, reads) if r and a.__class__ is Tensor]
-        i, t = max(enumerate(inputs), key=lambda it: it[1]._version)
-        drift //= sum(a is t for a in inputs)  # the same tensor may be saved twice (x * x)
-        raise InPlaceModificationError(
-            f"one of the variables needed for gradient computation has been modified by "
-            f"an inplace operation: input {i} of {self.name()} (shape {t.shape}) is at "
-            f"version {t._version}; expected version {t._version - drift} instead. Hint: "
-                f".clone() the tensor before modifying it.")
 
 
 EAGER = MainTrace(0, EagerTrace)
@@ -217,12 +218,15 @@ class Tensor(Tracer):
     tensor(12.)
     """
 
-    # _version counts in-place modifications, so saved inputs can be checked in backward
-    __slots__ = ("_value", "_node", "_version", "_grad", "__weakref__")
+    # _version counts in-place modifications; _modified is the clock time of the last one and
+    # _history the (time, node before) of each that changed the node (see TensorNode)
+    __slots__ = ("_value", "_node", "_version", "_modified", "_history", "_grad",
+                 "__weakref__")
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self._trace, self._value, self._node = EAGER.trace, _to_array(data, dtype), None
-        self._version, self._grad = 0, None
+        self._version = self._modified = 0
+        self._history = self._grad = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -230,11 +234,20 @@ class Tensor(Tracer):
     def _make(cls, value, node: Node | None) -> Tensor:
         # PERF: the hot path of every eager operation; skips __init__'s conversions.
         t = object.__new__(cls)
-        t._trace, t._value, t._node, t._version, t._grad = EAGER.trace, value, node, 0, None
+        t._trace, t._value, t._node, t._grad = EAGER.trace, value, node, None
+        t._version = t._modified = 0
+        t._history = None
         return t
 
     def primal_value(self):
         return self._value
+
+    def _node_at(self, time: int) -> Node | None:
+        """This tensor's node as it was at clock time `time`."""
+        for changed, before in self._history or ():
+            if changed > time:
+                return before
+        return self._node
 
     # PERF: a Tensor's value is always a NumPy array or scalar
     shape = property(lambda self: self._value.shape)
@@ -296,6 +309,8 @@ class Tensor(Tracer):
                                f"{self.shape}")
         self._value = new[()] if new.ndim == 0 else new
         self._version += 1
+        _clock[0] += 1
+        self._modified = _clock[0]
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph.
@@ -421,9 +436,12 @@ class Tensor(Tracer):
             raise RuntimeError(f"in-place result of shape {new_value.shape} doesn't match the "
                                f"tensor's shape {np.shape(self._value)}")
         self._value = new_value.astype(self.dtype, copy=False)
-        if isinstance(new, Tensor) and new._node is not None:
+        _clock[0] += 1
+        if isinstance(new, Tensor) and new._node is not None and new._node is not self._node:
+            self._history = (self._history or []) + [(_clock[0], self._node)]
             self._node = new._node
         self._version += 1
+        self._modified = _clock[0]
         return self
 
     def _inplace_binary(self, op: Callable, other) -> Tensor:

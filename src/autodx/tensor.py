@@ -5,8 +5,9 @@ torch-style code and functional transforms mix freely. `requires_grad=True` give
 `Node`; every operation on such tensors records a `Node` (unless grad mode is off), and
 `backward` runs the same `backward_pass` as the functional `vjp`. With `create_graph=True` the
 rules receive Tensors, so the backward pass is itself recorded: `.backward` twice works.
-In-place operations compute out of place, then rebind the tensor and bump its version; nodes
-that saved the old version refuse to run.
+In-place operations compute out of place, then rebind the tensor (keeping a history of its
+nodes) and bump its version; a node whose rule reads a value changed after it was saved
+refuses to run (see `TensorNode`).
 """
 
 from __future__ import annotations

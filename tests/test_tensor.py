@@ -319,3 +319,12 @@ def test_autograd_grad_runs_and_frees_only_what_leads_to_the_inputs():
     np.testing.assert_allclose(gy.numpy(), 2 * np.exp([0.5, 1.0]))
     y.sum().backward()  # the exp node was not needed for gy, so it is still there
     np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, 1.0]))
+
+
+def test_retain_grad_sees_the_gradient_after_every_hook():
+    x = leaf(1.0)
+    h = x * 2.0
+    h.retain_grad()
+    h.register_hook(lambda g: g * 10)  # registered after retain_grad, still runs before it
+    (h * 3.0).backward()
+    assert h.grad.item() == 30.0 and x.grad.item() == 60.0

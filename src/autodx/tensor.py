@@ -361,7 +361,9 @@ class Tensor(Tracer):
                 return None
             return result if isinstance(g, Tensor) else _value_of(result)
 
-        self._node.hooks = (self._node.hooks or []) + [run]
+        hooks = [h for h in self._node.hooks or () if not getattr(h, "retains_grad", False)]
+        keep = [h for h in self._node.hooks or () if getattr(h, "retains_grad", False)]
+        self._node.hooks = hooks + [run] + keep  # retain_grad sees the final gradient, as PyTorch
         return _HookHandle(self._node, run)
 
     def backward(self, gradient=None, retain_graph: bool | None = None,

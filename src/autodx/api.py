@@ -29,8 +29,8 @@ from .core import (
     dtype_of,
     shape_of,
 )
-from .forward import JVPTracer, jvp_flat, zeros_like_value
-from .reverse import VJPTracer, backward_pass, vjp_flat
+from .forward import jvp_flat, zeros_like_value
+from .reverse import backward_pass, vjp_flat
 from .tensor import Tensor
 from .tree import broadcast_prefix, tree_flatten, tree_unflatten
 
@@ -147,8 +147,8 @@ def _split_aux(out, has_aux: bool, transform: str):
 
 # ----------------------------------------------------------------------------- reverse mode
 
-def _vjp(fun_of_leaves: Callable, leaves: list, has_aux: bool, transform: str):
-    """-> (flat outputs, out treedef, aux, pullback(flat cts) -> flat input cotangents)."""
+def _tracing_with_aux(fun_of_leaves: Callable, has_aux: bool, transform: str):
+    """The function a transform traces (outputs only), and a box that receives its aux."""
     aux_box = []
 
     def traced(*tracers):
@@ -156,21 +156,27 @@ def _vjp(fun_of_leaves: Callable, leaves: list, has_aux: bool, transform: str):
         aux_box.append(aux)
         return out
 
+    return traced, aux_box
+
+
+def _lower_aux(tree):
+    """Aux outputs come back as values of the level below the finished transformation."""
+    flat, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [x.primal_value() if isinstance(x, Tracer) and
+                                    not x._trace.main.alive else x for x in flat])
+
+
+def _vjp(fun_of_leaves: Callable, leaves: list, has_aux: bool, transform: str):
+    """-> (flat outputs, out treedef, aux, pullback(flat cts) -> flat input cotangents)."""
+    traced, aux_box = _tracing_with_aux(fun_of_leaves, has_aux, transform)
     values, nodes, treedef, leaf_nodes = vjp_flat(traced, leaves)
-    aux = _lower_all(aux_box[0]) if has_aux else None
+    aux = _lower_aux(aux_box[0]) if has_aux else None
 
     def pullback(cts: Sequence) -> list:
         grads = backward_pass(nodes, list(cts), retain_graph=True, capture=leaf_nodes)
         return [zeros_like_value(x) if g is None else g for x, g in zip(leaves, grads)]
 
     return values, treedef, aux, pullback
-
-
-def _lower_all(tree):
-    """Strip the (now finished) reverse trace from aux outputs."""
-    flat, treedef = tree_flatten(tree)
-    return tree_unflatten(treedef, [x._value if isinstance(x, VJPTracer) and not x._trace.main.alive
-                                    else x for x in flat])
 
 
 def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
@@ -276,22 +282,9 @@ def _match_tangent(t, x):
 
 
 def _jvp(fun_of_leaves, leaves, t_leaves, has_aux, transform):
-    aux_box = []
-
-    def traced(*tracers):
-        out, aux = _split_aux(fun_of_leaves(list(tracers)), has_aux, transform)
-        aux_box.append(aux)
-        return out
-
+    traced, aux_box = _tracing_with_aux(fun_of_leaves, has_aux, transform)
     out, t_out = jvp_flat(traced, leaves, t_leaves)
-    aux = _lower_jvp(aux_box[0]) if has_aux else None
-    return out, t_out, aux
-
-
-def _lower_jvp(tree):
-    flat, treedef = tree_flatten(tree)
-    return tree_unflatten(treedef, [x.primal if isinstance(x, JVPTracer) and
-                                    not x._trace.main.alive else x for x in flat])
+    return out, t_out, _lower_aux(aux_box[0]) if has_aux else None
 
 
 def linearize(fun: Callable, *primals):

@@ -31,6 +31,7 @@ from .core import (
 )
 from .prims import canonical_index, getitem, scatter
 from .prims.index import has_repeats
+from .registry import install_array_methods
 from .reverse import Node, backward_pass, check_has_vjp
 
 # ----------------------------------------------------------------------------- grad mode
@@ -489,7 +490,7 @@ class Tensor(Tracer):
         return self._inplace(lambda t: anp.where(np.zeros(t.shape, bool), t, 0.0))
 
 
-anp.install_array_methods(Tensor)
+install_array_methods(Tensor)
 
 
 class _HookHandle:

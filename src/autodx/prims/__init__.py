@@ -1,6 +1,10 @@
 """Every primitive and its low-level wrapper. Rules use only these wrappers, never raw NumPy
-on values that may be traced; that is what makes every derivative of every order work."""
+on values that may be traced; that is what makes every derivative of every order work.
 
+Importing this package declares every primitive (and registers the public ones); the names
+below are the low-level wrappers the engines and the rules of other modules call."""
+
+from . import contract, decomp, fft, sort  # noqa: E402, F401, I001 - they declare their ops
 from .elementwise import (
     abs,
     add,

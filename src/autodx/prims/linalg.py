@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Primitive, bind, shape_of
+from ..registry import export
 from .elementwise import add, mul
 from .index import SliceSpec, getitem
 from .shape import moveaxis, reshape, transpose
@@ -12,8 +13,13 @@ from .shape import moveaxis, reshape, transpose
 matmul_p = Primitive("matmul", np.matmul)
 
 
+@export
 def matmul(x, y):
+    """Matrix product with NumPy's rules for 1-D operands and broadcast batch axes."""
     return bind(matmul_p, x, y)
+
+
+matmul.prim = matmul_p
 
 
 def _swap_last(x):

@@ -7,7 +7,7 @@
 tensor(12.)
 """
 
-from . import autograd, numpy, testing, tree
+from . import autograd, nn, numpy, scipy, testing, tree
 from .api import (
     grad,
     hessian,
@@ -43,6 +43,7 @@ __all__ = [
     "InPlaceModificationError", "NonScalarOutputError", "NotDifferentiableError", "Tensor",
     "TracerConversionError", "UnsupportedNumpyFunctionError", "autograd", "checkpoint",
     "custom_jvp", "custom_vjp", "enable_grad", "grad", "hessian", "hvp", "is_grad_enabled",
-    "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "no_grad", "numpy", "set_grad_enabled",
-    "stop_gradient", "tensor", "testing", "tree", "value_and_grad", "vjp", "vmap",
+    "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "nn", "no_grad", "numpy", "scipy",
+    "set_grad_enabled", "stop_gradient", "tensor", "testing", "tree", "value_and_grad", "vjp",
+    "vmap",
 ]

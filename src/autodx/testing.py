@@ -17,18 +17,33 @@ from .api import jvp, vjp
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 
+def _wide(x) -> np.ndarray:
+    """x in float64, or complex128 if it is complex (checks run at full precision)."""
+    x = np.asarray(x)
+    return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
+
+
 def _flat(tree) -> list[np.ndarray]:
-    return [np.asarray(x, dtype=np.float64) for x in tree_flatten(tree)[0]]
+    return [_wide(x) for x in tree_flatten(tree)[0]]
 
 
-def _inner(a, b) -> float:
-    return float(sum(np.sum(x * y) for x, y in zip(_flat(a), _flat(b))))
+def _inner(a, b) -> complex:
+    # NOTE: bilinear, not sesquilinear: the engine transposes linear maps without conjugation
+    total = sum(np.sum(x * y) for x, y in zip(_flat(a), _flat(b)))
+    return complex(total) if np.iscomplexobj(total) else float(total)
+
+
+def _random_like(x, rng: np.random.Generator) -> np.ndarray:
+    x = np.asarray(x)
+    r = rng.standard_normal(x.shape)
+    if x.dtype.kind == "c":
+        r = r + 1j * rng.standard_normal(x.shape)
+    return r.astype(x.dtype)
 
 
 def _like(tree, rng: np.random.Generator):
     flat, treedef = tree_flatten(tree)
-    return tree_unflatten(treedef, [rng.standard_normal(np.shape(x)).astype(np.asarray(x).dtype)
-                                    for x in flat])
+    return tree_unflatten(treedef, [_random_like(x, rng) for x in flat])
 
 
 def numerical_jvp(f: Callable, args: Sequence, tangents: Sequence, eps: float = 1e-6):
@@ -68,12 +83,13 @@ def check_grads(f: Callable, args: Sequence, order: int = 2,
                 modes: Sequence[str] = ("fwd", "rev"), *, eps: float = 1e-6,
                 rtol: float = 1e-5, atol: float = 1e-6, vjp_rtol: float = 1e-9) -> None:
     """Check every derivative of `f` at `args` (pytrees too) up to `order`, in the given modes.
-    The checks run in float64, where finite differences are meaningful.
+    The checks run in float64 (complex128 for complex inputs), where finite differences are
+    meaningful.
 
     >>> ad.testing.check_grads(lambda x: ad.numpy.sin(x) * x, (np.array([0.5, 1.0]),))
     """
     rng = np.random.default_rng(0)
-    args = tuple(tree_map(lambda x: np.asarray(x, dtype=np.float64), a) for a in args)
+    args = tuple(tree_map(_wide, a) for a in args)
 
     def check(f, args, order):
         if "fwd" in modes:

@@ -24,7 +24,9 @@ from .api import (
 )
 from .core import (
     ArgnumsError,
+    ArrayAssignmentError,
     BatchingError,
+    ComplexDifferentiationError,
     EscapedTracerError,
     FreedGraphError,
     InPlaceModificationError,
@@ -39,11 +41,11 @@ from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enab
 __version__ = "0.1.0"
 
 __all__ = [
-    "ArgnumsError", "BatchingError", "EscapedTracerError", "FreedGraphError",
-    "InPlaceModificationError", "NonScalarOutputError", "NotDifferentiableError", "Tensor",
-    "TracerConversionError", "UnsupportedNumpyFunctionError", "autograd", "checkpoint",
-    "custom_jvp", "custom_vjp", "enable_grad", "grad", "hessian", "hvp", "is_grad_enabled",
-    "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "nn", "no_grad", "numpy", "scipy",
-    "set_grad_enabled", "stop_gradient", "tensor", "testing", "tree", "value_and_grad", "vjp",
-    "vmap",
+    "ArgnumsError", "ArrayAssignmentError", "BatchingError", "ComplexDifferentiationError",
+    "EscapedTracerError", "FreedGraphError", "InPlaceModificationError", "NonScalarOutputError",
+    "NotDifferentiableError", "Tensor", "TracerConversionError", "UnsupportedNumpyFunctionError",
+    "autograd", "checkpoint", "custom_jvp", "custom_vjp", "enable_grad", "grad", "hessian", "hvp",
+    "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "nn", "no_grad",
+    "numpy", "scipy", "set_grad_enabled", "stop_gradient", "tensor", "testing", "tree",
+    "value_and_grad", "vjp", "vmap",
 ]

@@ -23,6 +23,7 @@ from .batching import vmap_flat
 from .core import (
     ArgnumsError,
     BatchingError,
+    ComplexDifferentiationError,
     NonScalarOutputError,
     NotDifferentiableError,
     Tracer,
@@ -145,6 +146,41 @@ def _split_aux(out, has_aux: bool, transform: str):
     return out[0], out[1]
 
 
+def _is_complex(x) -> bool:
+    return np.dtype(dtype_of(x)).kind == "c"
+
+
+def _check_holomorphic_inputs(leaves: list, holomorphic: bool, transform: str) -> None:
+    """JAX's rule: holomorphic=True needs complex inputs; jacfwd without it needs real ones."""
+    for i, x in enumerate(leaves):
+        if holomorphic and not _is_complex(x):
+            raise ComplexDifferentiationError(
+                f"{transform} with holomorphic=True requires inputs with complex dtype, but "
+                f"input {i} has dtype {dtype_of(x)}. Convert it (x + 0j), or drop "
+                f"holomorphic=True to differentiate a function of real inputs.")
+        if transform == "jacfwd" and not holomorphic and _is_complex(x):
+            raise ComplexDifferentiationError(
+                f"jacfwd requires real-valued inputs, but input {i} has dtype {dtype_of(x)}. "
+                f"For a holomorphic function pass holomorphic=True; for a non-holomorphic "
+                f"function of complex inputs use ad.jvp directly, or differentiate with "
+                f"respect to the real and imaginary parts as separate real inputs.")
+
+
+def _check_holomorphic_outputs(values: list, holomorphic: bool, transform: str) -> None:
+    """JAX's rule: reverse-mode derivatives of complex outputs need holomorphic=True."""
+    for v in values:
+        if holomorphic and not _is_complex(v):
+            raise ComplexDifferentiationError(
+                f"{transform} with holomorphic=True requires outputs with complex dtype, but "
+                f"the function returned dtype {dtype_of(v)}.")
+        if not holomorphic and _is_complex(v) and transform != "jacfwd":
+            raise ComplexDifferentiationError(
+                f"{transform} requires real-valued outputs, but the function returned dtype "
+                f"{dtype_of(v)}. For a holomorphic function pass holomorphic=True; for a "
+                f"non-holomorphic function with complex outputs use ad.vjp directly, or "
+                f"differentiate the real part (ad.numpy.real) or |f|**2.")
+
+
 # ----------------------------------------------------------------------------- reverse mode
 
 def _tracing_with_aux(fun_of_leaves: Callable, has_aux: bool, transform: str):
@@ -179,8 +215,12 @@ def _vjp(fun_of_leaves: Callable, leaves: list, has_aux: bool, transform: str):
     return values, treedef, aux, pullback
 
 
-def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
+                   holomorphic: bool = False) -> Callable:
     """`f -> (x -> (f(x), df/dx))` for a scalar-valued f.
+
+    For a real f of complex z = x + iy the result is df/dx - i df/dy (JAX's convention: for
+    |z|**2 at 3+4j, 6-8j); `holomorphic=True` gives the complex derivative f'(z).
 
     >>> ad.value_and_grad(lambda x: 3 * x**2)(2.0)
     (12.0, 12.0)
@@ -189,6 +229,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
         nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, "grad")
+        _check_holomorphic_inputs(leaves, holomorphic, "grad")
         values, treedef, aux, pullback = _vjp(
             lambda xs: fun(*rebuild(xs), **kwargs), leaves, has_aux, "grad")
         if len(values) != 1 or math.prod(shape_of(values[0])) != 1:
@@ -201,6 +242,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
                 f"and call the pullback with v; only if f is elementwise does "
                 f"ad.grad(lambda x: f(x).sum()) give the per-element derivatives.")
         (out,) = values
+        _check_holomorphic_outputs(values, holomorphic, "grad")
         ct = np.ones(shape_of(out), dtype_of(out))
         grads = _per_arg(pullback([ct]), treedefs, argnums)
         tensors_in = _has_tensor(args)
@@ -211,13 +253,15 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
     return value_and_grad_fun
 
 
-def grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
-    """The gradient of a scalar-valued function with respect to the `argnums` arguments.
+def grad(fun: Callable, argnums=0, has_aux: bool = False,
+         holomorphic: bool = False) -> Callable:
+    """The gradient of a scalar-valued function with respect to the `argnums` arguments
+    (complex inputs: see `value_and_grad`).
 
     >>> ad.grad(lambda x, y: 2 * x**2 + 3 * y, argnums=(0, 1))(2.0, 1.5)
     (8.0, 3.0)
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):
@@ -417,16 +461,19 @@ def _over_basis(fun: Callable, size: int, dtype, chunk_size: int | None, out_axe
     return (stacked, *chunks[0][1:]) if isinstance(out_axes, tuple) else stacked
 
 
-def _jac_matrix(fun, args, argnums, has_aux, mode: str, chunk_size: int | None):
+def _jac_matrix(fun, args, argnums, has_aux, mode: str, chunk_size: int | None,
+                holomorphic: bool):
     """The (M, N) Jacobian of `fun` at `args`, with what is needed to give it structure."""
-    nums, leaves, treedefs, rebuild = _split_args(
-        fun, args, argnums, "jacobian/jacrev" if mode == "rev" else "jacfwd")
+    transform = "jacrev" if mode == "rev" else "jacfwd"
+    nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, transform)
+    _check_holomorphic_inputs(leaves, holomorphic, transform)
     in_shapes = [shape_of(x) for x in leaves]
     n = sum(math.prod(s) for s in in_shapes)
     dtype = np.result_type(*[dtype_of(x) for x in leaves]) if leaves else np.float64
     f = lambda xs: fun(*rebuild(xs))
     if mode == "rev":
         values, treedef, aux, pullback = _vjp(f, leaves, has_aux, "jacrev")
+        _check_holomorphic_outputs(values, holomorphic, "jacrev")
         out_shapes = [shape_of(v) for v in values]
         m = sum(math.prod(s) for s in out_shapes)
         out_dtype = np.result_type(*[dtype_of(v) for v in values]) if values else dtype
@@ -443,6 +490,7 @@ def _jac_matrix(fun, args, argnums, has_aux, mode: str, chunk_size: int | None):
         else:
             columns, out, aux = None, *_jvp(f, leaves, [], has_aux, "jacfwd")[::2]
         values, treedef = tree_flatten(out)
+        _check_holomorphic_outputs(values, holomorphic, "jacfwd")
         out_shapes = [shape_of(v) for v in values]
         m = sum(math.prod(s) for s in out_shapes)
         jac = anp.transpose(columns) if n and m else np.zeros((m, n), dtype)
@@ -467,12 +515,12 @@ def _structure(jac, treedef, out_shapes, in_shapes, treedefs, argnums):
 
 
 def _jacobian(mode: str, fun: Callable, argnums, has_aux: bool, matrix: bool,
-              chunk_size: int | None) -> Callable:
+              chunk_size: int | None, holomorphic: bool) -> Callable:
     @functools.wraps(fun)
     def jac_fun(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
         jac, values, treedef, out_shapes, in_shapes, treedefs, aux = _jac_matrix(
-            f, args, argnums, has_aux, mode, chunk_size)
+            f, args, argnums, has_aux, mode, chunk_size, holomorphic)
         result = jac if matrix else _structure(jac, treedef, out_shapes, in_shapes, treedefs,
                                                argnums)
         result = _finalize(result, _has_tensor(args))
@@ -482,7 +530,7 @@ def _jacobian(mode: str, fun: Callable, argnums, has_aux: bool, matrix: bool,
 
 
 def jacrev(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False,
-           chunk_size: int | None = None) -> Callable:
+           chunk_size: int | None = None, holomorphic: bool = False) -> Callable:
     """The Jacobian by reverse mode: one batched pullback of every output basis vector
     (`chunk_size` of them at a time, to bound memory).
 
@@ -493,21 +541,21 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False
     array([[ 4.,  2.],
            [ 1., -1.]])
     """
-    return _jacobian("rev", fun, argnums, has_aux, matrix, chunk_size)
+    return _jacobian("rev", fun, argnums, has_aux, matrix, chunk_size, holomorphic)
 
 
 def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False,
-           chunk_size: int | None = None) -> Callable:
+           chunk_size: int | None = None, holomorphic: bool = False) -> Callable:
     """The Jacobian by forward mode: one batched JVP of every input basis vector (`chunk_size`
     at a time); same layout as `jacrev`."""
-    return _jacobian("fwd", fun, argnums, has_aux, matrix, chunk_size)
+    return _jacobian("fwd", fun, argnums, has_aux, matrix, chunk_size, holomorphic)
 
 
 jacobian = jacrev
 
 
 def hessian(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False,
-            chunk_size: int | None = None) -> Callable:
+            chunk_size: int | None = None, holomorphic: bool = False) -> Callable:
     """Second derivatives, as forward-over-reverse (`jacfwd(jacrev(f))`).
 
     `matrix=True` gives the (n, n) matrix over all argnums inputs flattened in order (or
@@ -517,10 +565,12 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = Fals
            [0., 2.]])
     """
     if not matrix:
-        return jacfwd(jacrev(fun, argnums, has_aux, chunk_size=chunk_size), argnums, has_aux,
-                      chunk_size=chunk_size)
-    inner = jacfwd(jacrev(fun, argnums, has_aux, matrix=True, chunk_size=chunk_size), argnums,
-                   has_aux, matrix=True, chunk_size=chunk_size)
+        return jacfwd(jacrev(fun, argnums, has_aux, chunk_size=chunk_size,
+                             holomorphic=holomorphic), argnums, has_aux, chunk_size=chunk_size,
+                      holomorphic=holomorphic)
+    inner = jacfwd(jacrev(fun, argnums, has_aux, matrix=True, chunk_size=chunk_size,
+                          holomorphic=holomorphic), argnums, has_aux, matrix=True,
+                   chunk_size=chunk_size, holomorphic=holomorphic)
 
     @functools.wraps(fun)
     def hessian_matrix(*args, **kwargs):

@@ -10,8 +10,10 @@ Invariants:
 
 from __future__ import annotations
 
+import dis
 import itertools
 import math
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -49,6 +51,12 @@ class TracerConversionError(TypeError, RuntimeError):
     which would silently drop its derivative."""
 
 
+class ArrayAssignmentError(TracerConversionError):
+    """A traced value (or a Tensor that requires grad) was stored into a NumPy array with
+    `ys[i] = x`, which would drop its derivative. NumPy then raises "setting an array element
+    with a sequence" *from* this error, so this message is the first of the traceback."""
+
+
 class EscapedTracerError(RuntimeError):
     """A tracer was used after the transformation that made it had returned."""
 
@@ -59,6 +67,11 @@ class BatchingError(ValueError):
 
 class UnsupportedNumpyFunctionError(TypeError):
     """A NumPy function autodx cannot differentiate was called on a traced value."""
+
+
+class ComplexDifferentiationError(TypeError):
+    """A complex input or output where the transformation needs a real one (pass
+    `holomorphic=True` for a holomorphic function), or `holomorphic=True` on real values."""
 
 
 # ----------------------------------------------------------------------------- primitives
@@ -199,9 +212,13 @@ class Tracer:
         )
 
     def __array__(self, dtype=None, copy=None):
+        if stored_into_array():
+            raise array_assignment_error(self.shape)
         raise self._conversion_error("np.asarray()/np.array()")
 
     def __float__(self):
+        if stored_into_array():
+            raise array_assignment_error(self.shape)
         raise self._conversion_error("float()")
 
     def __int__(self):
@@ -215,6 +232,25 @@ class Tracer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.concrete()!r})"
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
+def stored_into_array() -> bool:
+    """Whether the running `__float__` was called by NumPy for `ys[i] = x` in the user's code:
+    the innermost Python frame below it is executing a subscript store (NumPy's C code makes
+    no frame). Only asked on the way to raising an error, never on a hot path."""
+    frame = sys._getframe(2)  # 0: this function, 1: __float__, 2: the user's code
+    return frame.f_code.co_code[frame.f_lasti] == _STORE_SUBSCR
+
+
+def array_assignment_error(shape: tuple) -> ArrayAssignmentError:
+    return ArrayAssignmentError(
+        f"a value autodx is differentiating (shape {shape}) was stored into a NumPy array "
+        f"with ys[i] = x; a NumPy array holds plain numbers, so the derivative would be lost. "
+        f"Collect the values in a list and stack them (ys.append(x); ys = ad.numpy.stack(ys)), "
+        f"or update functionally: ys = ad.numpy.zeros(n); ys = ys.at[i].set(x).")
 
 
 def dtype_of(value) -> np.dtype:

@@ -27,7 +27,9 @@ from .core import (
     Trace,
     Tracer,
     TracerConversionError,
+    array_assignment_error,
     shape_of,
+    stored_into_array,
 )
 from .prims import canonical_index, getitem, scatter
 from .prims.index import has_repeats
@@ -387,6 +389,8 @@ class Tensor(Tracer):
         return np.asarray(self._value)
 
     def __array__(self, dtype=None, copy=None):
+        if self.requires_grad and stored_into_array():
+            raise array_assignment_error(self.shape)
         if self.requires_grad:
             raise TracerConversionError(
                 "this Tensor requires grad, so turning it into a NumPy array would drop its "
@@ -405,6 +409,8 @@ class Tensor(Tracer):
         return np.asarray(self._value).tolist()
 
     def __float__(self) -> float:
+        if self.requires_grad and stored_into_array():
+            raise array_assignment_error(self.shape)
         return float(self.item())
 
     def __int__(self) -> int:

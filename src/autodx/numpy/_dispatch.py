@@ -27,9 +27,9 @@ def dotted_name(func, method: str = "__call__") -> str:
 
 
 def unsupported(name: str, detail: str = "") -> UnsupportedNumpyFunctionError:
-    reason = UNSUPPORTED.get(name)
-    why = (f"autodx does not support it: {reason}" if reason else
-           "autodx has no derivative rule for it yet (open an issue if you need it)")
+    status, reason = UNSUPPORTED.get(name, ("planned", "no derivative rule for it yet"))
+    why = (f"autodx does not support it ({reason})" if status == "unsupported" else
+           f"it is planned but not written yet ({reason}; say so in an issue if you need it)")
     return UnsupportedNumpyFunctionError(
         f"{name}{detail} was called on a value autodx is differentiating; {why}. Running it "
         f"on the raw values would silently drop the derivative. To proceed: write it with "

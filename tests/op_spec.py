@@ -48,11 +48,17 @@ class OpSpec:
     eps: float = 1e-6  # finite-difference step
     rtol: float = 1e-5  # for finite differences; the transpose identity uses `rtol * 1e-4`
     f32_rtol: float = 1e-6  # forward vs NumPy in float32
+    complex: bool = False  # NumPy takes complex inputs: also checked with complex128 ones
 
     def args(self, rng: np.random.Generator, dtype=np.float64) -> list[np.ndarray]:
+        """Arguments from the domains; complex ones get a small imaginary part (so they stay
+        off branch cuts that the real domain avoids)."""
         domains = self.domains or ("real",) * len(self.shapes)
-        return [np.asarray((DOMAINS[d] if isinstance(d, str) else d)(rng, s), dtype=dtype)
-                for d, s in zip(domains, self.shapes)]
+        out = [np.asarray((DOMAINS[d] if isinstance(d, str) else d)(rng, s))
+               for d, s in zip(domains, self.shapes)]
+        if np.dtype(dtype).kind == "c":
+            out = [x + 0.3j * rng.uniform(-1.0, 1.0, np.shape(x)) for x in out]
+        return [np.asarray(x, dtype=dtype) for x in out]
 
 
 def unary_op(name, fn, ref, domain="real", shape=(3, 4), **kw) -> OpSpec:

@@ -100,8 +100,8 @@ def test_escaped_tracer():
 
 
 def test_unsupported_numpy_function_on_traced_value():
-    with pytest.raises(TypeError, match="np.cumsum.*silently drop"):
-        ad.grad(lambda x: np.sum(np.cumsum(x)))(np.ones(3))
+    with pytest.raises(TypeError, match="np.bincount.*silently drop"):
+        ad.grad(lambda x: np.sum(np.bincount(x)))(np.ones(3))
 
 
 def test_item_assignment_on_traced_value():
@@ -109,7 +109,7 @@ def test_item_assignment_on_traced_value():
         x[0] = 1.0
         return x.sum()
 
-    with pytest.raises(TypeError, match="immutable.*where"):
+    with pytest.raises(TypeError, match="immutable.*at.*set"):
         ad.grad(f)(np.ones(3))
 
 
@@ -133,8 +133,6 @@ def test_backward_on_tensor_without_grad():
 def test_review_regressions_errors_and_edges():
     with pytest.raises(ValueError, match="same argument twice"):
         ad.grad(lambda x, y: x * y, argnums=(0, 0))(1.0, 2.0)
-    with pytest.raises(NotImplementedError, match="more than 2 dimensions"):
-        ad.numpy.dot(np.ones((2, 3, 4)), np.ones((2, 4, 5)))
     with pytest.raises(TypeError, match="0-d"):
         list(ad.tensor(3.0))
     with pytest.raises(TypeError, match="0-d"):

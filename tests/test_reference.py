@@ -2,25 +2,20 @@
 
 Each function under test is written once against a small "namespace" (`ad.numpy`,
 `jax.numpy`, or a thin adapter over `torch`), so the three libraries evaluate literally the
-same expression. Groups that need torch or JAX skip only when it cannot be imported.
+same expression. torch and JAX are required: without them these tests fail, never skip.
 """
 
 from __future__ import annotations
 
 import functools
 
+import jax  # float64 is switched on in conftest.py, before any JAX array exists
 import numpy as np
 import pytest
+import torch
 
 import autodx as ad
 from autodx import numpy as anp
-
-try:  # enable float64 in JAX before any JAX array exists
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-except ImportError:  # pragma: no cover - JAX tests skip below
-    pass
 
 RTOL = 1e-12
 ATOL = 1e-13
@@ -33,12 +28,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated
 
 
 def _torch():
-    return pytest.importorskip("torch")
+    return torch
 
 
 def _jax():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
     return jax
 
 

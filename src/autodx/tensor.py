@@ -28,6 +28,7 @@ from .core import (
     Tracer,
     TracerConversionError,
     array_assignment_error,
+    dtype_of,
     shape_of,
     stored_into_array,
 )
@@ -339,7 +340,7 @@ class Tensor(Tracer):
         def keep(g):
             t = ref()
             if t is not None:
-                _accumulate_into(t, g)
+                _accumulate_into(t, torch_convention(g))
 
         keep.retains_grad = True
         self._node.hooks = (self._node.hooks or []) + [keep]
@@ -358,11 +359,12 @@ class Tensor(Tracer):
             raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                                "gradient; call .requires_grad_() on it first.")
 
-        def run(g):
+        def run(g):  # hooks see and return gradients in PyTorch's convention
+            g = torch_convention(g)
             result = hook(g if isinstance(g, Tensor) else Tensor._make(g, None))
             if result is None:
                 return None
-            return result if isinstance(g, Tensor) else _value_of(result)
+            return torch_convention(result if isinstance(g, Tensor) else _value_of(result))
 
         hooks = [h for h in self._node.hooks or () if not getattr(h, "retains_grad", False)]
         keep = [h for h in self._node.hooks or () if getattr(h, "retains_grad", False)]
@@ -375,7 +377,7 @@ class Tensor(Tracer):
         non-scalar output: the result is gradient^T J)."""
         node, value = self._node, self._value
         if (gradient is None and inputs is None and not create_graph and node is not None
-                and value.size == 1):  # PERF: the common `loss.backward()`
+                and value.size == 1 and value.dtype.kind != "c"):  # PERF: `loss.backward()`
             backward_pass((node,), (_ones_like(value),), retain_graph=bool(retain_graph),
                           on_leaf=_accumulate_leaf)
             return
@@ -538,7 +540,19 @@ def _wrap_saved(value, node: Node | None):
 def _accumulate_leaf(node: Node, g) -> None:
     t = node.target()
     if t is not None:
-        _accumulate_into(t, g)
+        _accumulate_into(t, torch_convention(g))
+
+
+def torch_convention(g):
+    """Convert a gradient between the engine's convention and PyTorch's (both ways).
+
+    NOTE: the engine transposes without conjugation, as JAX, so for a real loss of complex z
+    its cotangent is df/dx - i df/dy; PyTorch's `.grad` is the conjugate, df/dx + i df/dy,
+    the direction of steepest ascent. A `gradient=` given for a complex output is in
+    PyTorch's convention too. Real values pass untouched."""
+    if g is None or dtype_of(g).kind != "c":
+        return g
+    return anp.conj(g) if isinstance(g, Tracer) else np.conj(g)
 
 
 # ----------------------------------------------------------------------------- backward
@@ -565,6 +579,12 @@ def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) ->
                 "nothing it depends on was created with requires_grad=True (or it was computed "
                 "under ad.no_grad()).")
         if g is None:
+            if out.dtype.kind == "c":
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs, but "
+                    f"output {i} has dtype {out.dtype}. Pass gradient= (e.g. "
+                    f"ad.tensor(1 + 0j)), or differentiate a real function of it, such as "
+                    f"its real part or abs(out)**2.")
             if out.size != 1:
                 raise NonScalarOutputError(
                     f"grad can be implicitly created only for scalar outputs, but this output "
@@ -585,7 +605,7 @@ def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) ->
                 g = g if isinstance(g, Tracer) else np.asarray(g, dtype=out.dtype)
         if create_graph and not isinstance(g, Tracer):
             g = Tensor._make(np.asarray(g, dtype=out.dtype), None)
-        cts.append(g)
+        cts.append(torch_convention(g))
     return cts
 
 
@@ -603,11 +623,13 @@ def run_backward(outputs: list[Tensor], grad_outputs, retain_graph: bool | None,
     on_leaf = _accumulate_leaf if accumulate else None
     prune = not accumulate  # autograd.grad and backward(inputs=): only what leads there
     if not create_graph:  # rules see plain arrays: nothing is recorded whatever the mode
-        return backward_pass(roots, cts, retain_graph=retain_graph, capture=capture,
-                             on_leaf=on_leaf, prune=prune)
-    with _GradMode(True):
-        return backward_pass(roots, cts, retain_graph=retain_graph, capture=capture,
-                             on_leaf=on_leaf, wrap=_wrap_saved, prune=prune)
+        grads = backward_pass(roots, cts, retain_graph=retain_graph, capture=capture,
+                              on_leaf=on_leaf, prune=prune)
+    else:
+        with _GradMode(True):
+            grads = backward_pass(roots, cts, retain_graph=retain_graph, capture=capture,
+                                  on_leaf=on_leaf, wrap=_wrap_saved, prune=prune)
+    return [torch_convention(g) for g in grads]
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,

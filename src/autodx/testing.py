@@ -27,10 +27,14 @@ def _flat(tree) -> list[np.ndarray]:
     return [_wide(x) for x in tree_flatten(tree)[0]]
 
 
-def _inner(a, b) -> complex:
-    # NOTE: bilinear, not sesquilinear: the engine transposes linear maps without conjugation
-    total = sum(np.sum(x * y) for x, y in zip(_flat(a), _flat(b)))
-    return complex(total) if np.iscomplexobj(total) else float(total)
+def _inner(a, b) -> float:
+    """Re sum(a * b): the pairing under which the engine's transposes are transposes.
+
+    NOTE: the engine transposes without conjugation (as JAX), treating C as R^2: a cotangent
+    g pairs with a tangent v as Re(g v). For C-linear maps the full bilinear sum would match
+    too, but a real-valued function of complex inputs (real, abs) only satisfies the real
+    part."""
+    return float(sum(np.real(np.sum(x * y)) for x, y in zip(_flat(a), _flat(b))))
 
 
 def _random_like(x, rng: np.random.Generator) -> np.ndarray:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import numpy as _np
 
 from .. import prims as _prims  # noqa: F401 - declares the primitives' public wrappers
+from ..registry import DISPATCH as _DISPATCH
+from ..registry import export as _export
 from ..registry import namespace as _namespace
 from ..registry import reexport as _reexport
-from . import _dispatch, _products, _reductions, _shapes  # noqa: F401 - they register ops
+from . import _creation, _dispatch, _products, _reductions, _shapes  # noqa: F401 - they register ops
+from ._unsupported import UNSUPPORTED as _UNSUPPORTED
 
 _reexport("numpy", _np, """
     pi e inf nan newaxis euler_gamma
@@ -21,7 +24,30 @@ _reexport("numpy", _np, """
     dtype ndarray generic number integer floating complexfloating finfo iinfo
 """)
 
+
+def _numpy_spellings() -> None:
+    """NumPy's other names for a supported function (np.acos is np.arccos, np.pow is
+    np.power) become names of ad.numpy too, so `import autodx.numpy as np` takes them."""
+    space = _namespace("numpy")
+    for name in dir(_np):
+        try:
+            fn = _DISPATCH.get(getattr(_np, name))
+        except TypeError:  # unhashable
+            continue
+        if fn is not None and not name.startswith("_") and name not in space:
+            _export(fn, name=name, numpy=None)
+
+
+_numpy_spellings()
 globals().update(_namespace("numpy"))
 __all__ = sorted(_namespace("numpy")) + ["fft", "linalg"]
+
+
+def __getattr__(name: str):
+    status = _UNSUPPORTED.get(f"np.{name}")
+    if status is None:
+        raise AttributeError(f"module 'autodx.numpy' has no attribute {name!r}")
+    raise AttributeError(f"ad.numpy.{name} is not available: {status[0]} ({status[1]})")
+
 
 from . import fft, linalg  # noqa: E402 - after the namespace: they read it

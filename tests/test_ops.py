@@ -139,9 +139,10 @@ def _record(op, rng) -> tuple[set, set]:
     def profile(frame, event, arg):
         if event == "call":
             entries = codes.get(frame.f_code)
-            if entries is not None:
-                entry = entries[0] if len(entries) == 1 else by_prim.get(
-                    frame.f_locals.get("prim"))  # the declarators' shared wrapper code
+            if entries is not None:  # one function (maybe under several names), or the
+                # declarators' wrapper code, shared by every primitive they declare
+                one = len({id(e.fn) for e in entries}) == 1
+                entry = entries[0] if one else by_prim.get(frame.f_locals.get("prim"))
                 if not inside and entry is not None:
                     called.add((entry.namespace, entry.name))
                 inside.append(frame)

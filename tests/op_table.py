@@ -151,12 +151,13 @@ OPS += [
 from op_table_elementwise import OPS as ELEMENTWISE  # noqa: E402
 from op_table_fft import OPS as FFT  # noqa: E402
 from op_table_linalg import OPS as LINALG  # noqa: E402
+from op_table_more import OPS as MORE  # noqa: E402
 from op_table_nn import OPS as NN  # noqa: E402
 from op_table_products import OPS as PRODUCTS  # noqa: E402
 from op_table_reduce import OPS as REDUCE  # noqa: E402
 from op_table_shape import OPS as SHAPE  # noqa: E402
 
-OPS += ELEMENTWISE + REDUCE + SHAPE + PRODUCTS + LINALG + FFT + NN
+OPS += ELEMENTWISE + REDUCE + SHAPE + PRODUCTS + LINALG + FFT + NN + MORE
 
 # Primitives that are only ever used by other rules, with where they are checked instead.
 EXEMPT: dict[str, str] = {}

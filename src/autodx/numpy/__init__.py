@@ -15,7 +15,16 @@ from ..registry import DISPATCH as _DISPATCH
 from ..registry import export as _export
 from ..registry import namespace as _namespace
 from ..registry import reexport as _reexport
-from . import _creation, _dispatch, _products, _reductions, _shapes  # noqa: F401 - they register ops
+from . import (  # noqa: F401 - they register their ops
+    _calculus,
+    _creation,
+    _dispatch,
+    _polynomials,
+    _products,
+    _reductions,
+    _shapes,
+    _statistics,
+)
 from ._unsupported import UNSUPPORTED as _UNSUPPORTED
 
 _reexport("numpy", _np, """

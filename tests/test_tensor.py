@@ -213,8 +213,8 @@ def test_numpy_interop():
     with pytest.raises(ad.TracerConversionError, match="detach"):
         x.numpy()
     np.testing.assert_array_equal(np.asarray(x.detach()), [0.5, 1.0])
-    with pytest.raises(ad.UnsupportedNumpyFunctionError, match="cumsum"):
-        np.cumsum(x)
+    with pytest.raises(ad.UnsupportedNumpyFunctionError, match="histogram"):
+        np.histogram(x)
     assert float(ad.tensor(2.5)) == 2.5
 
 

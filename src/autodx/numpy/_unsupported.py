@@ -25,8 +25,8 @@ _group("unsupported", "about dtypes, not values: call it on x.dtype", """
     can_cast common_type isdtype issubdtype min_scalar_type mintypecode promote_types""")
 _group("unsupported", "integer and bit operations have no derivative: call it on concrete "
        "integer values", """
-    bitwise_and bitwise_count bitwise_invert bitwise_left_shift bitwise_not bitwise_or
-    bitwise_right_shift bitwise_xor gcd invert lcm left_shift packbits right_shift unpackbits""")
+    bitwise_count bitwise_left_shift bitwise_right_shift gcd lcm left_shift packbits
+    right_shift unpackbits""")
 _group("unsupported", "writes into an existing array in place, and autodx never mutates: use "
        "y = x.at[idx].set(v) (or .add, .multiply)", """
     copyto fill_diagonal place put put_along_axis putmask""")

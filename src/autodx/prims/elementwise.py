@@ -254,7 +254,14 @@ neg = linear_unary("neg", operator.neg, lambda g, x: neg(g), public="negative")
 mul = binary("mul", operator.mul, dx=lambda x, y, out: y, dy=lambda x, y, out: x,
              reads_inputs=lambda needs: (needs[1], needs[0]),  # x * 2 never reads x
              public="multiply")
-div = binary("div", operator.truediv,
+def _truediv(x, y):
+    try:  # PERF: Python's operator (see above)
+        return x / y
+    except ZeroDivisionError:  # Python numbers: NumPy's inf/nan instead
+        return np.divide(x, y)
+
+
+div = binary("div", _truediv,
              dx=lambda x, y, out: div(1.0, y),
              dy=lambda x, y, out: neg(div(out, y)),
              public=("divide", "true_divide"))

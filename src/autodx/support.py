@@ -18,6 +18,7 @@ NAMESPACES = {  # how users spell each namespace
     "numpy": ("ad.numpy", "np"), "numpy.linalg": ("ad.numpy.linalg", "np.linalg"),
     "numpy.fft": ("ad.numpy.fft", "np.fft"), "nn": ("ad.nn", None),
     "scipy.special": ("ad.scipy.special", None),
+    "numpy.ufunc": ("NumPy's ufunc methods on Tensors and traced values", None),
 }
 
 KINDS = {
@@ -60,7 +61,8 @@ def render() -> str:
         own = sorted(e.name for e in ENTRIES if e.namespace == ns and e.kind == "numpy")
         if not groups:
             continue
-        lines += [f"## `{spelling}`", "", "| name | kind | dispatched from | methods |",
+        title = f"`{spelling}`" if spelling.startswith("ad.") else spelling
+        lines += [f"## {title}", "", "| name | kind | dispatched from | methods |",
                   "|---|---|---|---|"]
         lines += sorted(_row(g) for g in groups)
         lines.append("")

@@ -302,8 +302,8 @@ def test_review_regressions_tensor_face():
     z = +x
     z += 1
     np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
-    with pytest.raises(NotImplementedError, match="repeated"):
-        x[[0, 0]] = ad.tensor([1.0, 2.0])
+    x[[0, 0]] = ad.tensor([5.0, 7.0])  # repeated indices: the last write wins, as NumPy
+    np.testing.assert_array_equal(x.numpy(), [7.0, 2.0])
     p = leaf([1.0, 2.0])
     (p * p).sum().backward()
     p.data -= 0.5 * p.grad
@@ -328,3 +328,19 @@ def test_retain_grad_sees_the_gradient_after_every_hook():
     h.register_hook(lambda g: g * 10)  # registered after retain_grad, still runs before it
     (h * 3.0).backward()
     assert h.grad.item() == 30.0 and x.grad.item() == 60.0
+
+
+def test_setitem_with_repeated_indices_keeps_the_last_write_and_its_gradient():
+    w = leaf([1.0, 2.0, 3.0])
+    x = w * 1.0
+    x[[0, 0, 2]] = w[1] * ad.tensor([10.0, 20.0, 30.0])
+    reference = np.array([1.0, 2.0, 3.0])
+    reference[[0, 0, 2]] = 2.0 * np.array([10.0, 20.0, 30.0])
+    np.testing.assert_array_equal(x.detach().numpy(), reference)
+    x.sum().backward()  # x = [20 w1, w1, 30 w1]: only the surviving writes count
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 51.0, 0.0])
+    m = leaf([1.0, 2.0, 3.0])
+    y = m * 2.0
+    y[np.array([True, False, True])] = 0.0  # masks too
+    y.sum().backward()
+    np.testing.assert_array_equal(m.grad.numpy(), [0.0, 2.0, 0.0])

@@ -29,11 +29,9 @@ from .core import (
     TracerConversionError,
     array_assignment_error,
     dtype_of,
-    shape_of,
     stored_into_array,
 )
-from .prims import canonical_index, getitem, scatter
-from .prims.index import has_repeats
+from .prims.index import scatter_set
 from .registry import install_array_methods
 from .reverse import Node, backward_pass, check_has_vjp
 
@@ -476,13 +474,9 @@ class Tensor(Tracer):
         return self._inplace_binary(anp.power, other)
 
     def __setitem__(self, index, value):
-        index = canonical_index(index)
-        if has_repeats(index):
-            raise NotImplementedError(
-                "x[i] = v with repeated integer indices is not supported (NumPy keeps the last "
-                "write); deduplicate the indices, e.g. with np.unique.")
-        self._inplace(lambda t: t + scatter(value - getitem(t, index), index=index,
-                                            shape=shape_of(t)))
+        """`x[index] = value`, recorded. NOTE: where `index` names an element twice, the last
+        write wins (NumPy's rule), and only that value gets a gradient."""
+        self._inplace(lambda t: scatter_set(t, value, index))
 
     def add_(self, other):
         return self.__iadd__(other)

@@ -1,4 +1,4 @@
-"""Shape primitives: reshape, broadcast_to, transpose, convert (dtype cast).
+"""Shape primitives: reshape, broadcast_to, transpose, convert (dtype cast, and `copy`).
 
 All are linear, so their JVP is the op applied to the tangent (derived by the forward engine).
 Params are canonical: shapes and permutations are tuples of ints with no -1 or negative axis.
@@ -87,7 +87,16 @@ def moveaxis(x, source: int, destination: int):
 
 # ----------------------------------------------------------------------------- convert
 
-convert_p = Primitive("convert", lambda x, *, dtype: np.asarray(x).astype(dtype), linear=True)
+def _convert_impl(x, *, dtype):
+    # NOTE: complex -> real keeps the real part (quietly; NumPy's astype warns): that is also
+    # the transpose of the real -> complex cast, which the engine relies on when it casts a
+    # cotangent back to a real input's dtype.
+    if dtype.kind != "c" and np.iscomplexobj(x):
+        x = np.real(x)
+    return x.astype(dtype) if hasattr(x, "astype") else np.asarray(x, dtype)
+
+
+convert_p = Primitive("convert", _convert_impl, linear=True)
 
 
 def convert(x, dtype):
@@ -109,6 +118,11 @@ def _convert_vjp(needs, g, out, x, *, dtype):
 @convert_p.def_batch
 def _convert_batch(axis_size, args, dims, *, dtype):
     return convert(args[0], dtype), dims[0]
+
+
+def copy(x):
+    """A new value equal to x: the cast to its own dtype, whose impl always copies."""
+    return bind(convert_p, x, dtype=dtype_of(x))
 
 
 # ----------------------------------------------------------------------------- stop_gradient

@@ -3,6 +3,8 @@ order, perturbation confusion, escaped tracers, argnums, has_aux, pytrees, outpu
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import pytest
 
@@ -501,3 +503,10 @@ def test_check_grads_on_float32_and_pytrees():
     wrong.defjvp(lambda primals, tangents: (primals[0] ** 2, 3.0 * primals[0] * tangents[0]))
     with pytest.raises(AssertionError, match="finite differences"):
         ad.testing.check_grads(wrong, (np.array([0.5]),), order=1)
+
+
+def test_vjp_of_a_namedtuple_output_takes_a_namedtuple_cotangent():
+    Pair = collections.namedtuple("Pair", "a b")
+    out, pullback = ad.vjp(lambda x: Pair(x * 2.0, x**2), 3.0)
+    assert isinstance(out, Pair)
+    assert pullback(Pair(1.0, 1.0)) == (8.0,)

@@ -7,6 +7,7 @@ Flattening recurses only as deep as the user's nesting, never along data.
 from __future__ import annotations
 
 import collections
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -44,8 +45,14 @@ def _handler(x):
     if cls in _REGISTRY:
         return _REGISTRY[cls]
     if isinstance(x, tuple) and hasattr(x, "_fields"):  # namedtuple
-        return (lambda t: (tuple(t), None)), (lambda _, c, cls=cls: cls(*c))
+        return _namedtuple_handler(cls)
     return None
+
+
+@functools.cache
+def _namedtuple_handler(cls: type) -> tuple[Callable, Callable]:
+    """One (flatten, unflatten) pair per class, so two TreeDefs of it compare equal."""
+    return (lambda t: (tuple(t), None)), (lambda _, c: cls(*c))
 
 
 def tree_flatten(tree) -> tuple[list, TreeDef]:

@@ -588,27 +588,33 @@ def round_(a, decimals: int = 0, out=None):
 
 # ----------------------------------------------------------------------------- extrema
 
-def _tie_split(wins, ties):
-    return where(wins, 1.0, where(ties, 0.5, 0.0))
+def _tie_split(wins, ties, out):
+    """1 where the argument wins, 0.5 at ties, 0 elsewhere, in the result's dtype.
+
+    PERF: arithmetic on the masks, not `where`: NumPy's where on a random mask (a ReLU's)
+    runs ~15x slower than a cast and a multiply; and the result's dtype keeps a float32
+    gradient float32."""
+    dtype = dtype_of(out)
+    return add(convert(wins, dtype), mul(convert(ties, dtype), dtype.type(0.5)))
 
 
 # NOTE: at ties, maximum/minimum split the gradient evenly (0.5 each), as PyTorch and JAX do.
 maximum = binary("maximum", np.maximum,
-                 dx=lambda x, y, out: _tie_split(greater(x, y), equal(x, y)),
-                 dy=lambda x, y, out: _tie_split(less(x, y), equal(x, y)), method=True)
+                 dx=lambda x, y, out: _tie_split(greater(x, y), equal(x, y), out),
+                 dy=lambda x, y, out: _tie_split(less(x, y), equal(x, y), out), method=True)
 minimum = binary("minimum", np.minimum,
-                 dx=lambda x, y, out: _tie_split(less(x, y), equal(x, y)),
-                 dy=lambda x, y, out: _tie_split(greater(x, y), equal(x, y)), method=True)
+                 dx=lambda x, y, out: _tie_split(less(x, y), equal(x, y), out),
+                 dy=lambda x, y, out: _tie_split(greater(x, y), equal(x, y), out), method=True)
 
 
 def _fmax_dx(x, y, out):
     # NOTE: ties split 0.5/0.5 as maximum's (PyTorch gives a tie to x). A NaN loses: the other
     # argument is the result, with derivative 1 (both NaN: x's, as PyTorch).
-    return _tie_split(logical_or(greater(x, y), isnan(y)), equal(x, y))
+    return _tie_split(logical_or(greater(x, y), isnan(y)), equal(x, y), out)
 
 
 def _fmin_dx(x, y, out):
-    return _tie_split(logical_or(less(x, y), isnan(y)), equal(x, y))
+    return _tie_split(logical_or(less(x, y), isnan(y)), equal(x, y), out)
 
 
 fmax = binary("fmax", np.fmax, dx=_fmax_dx, dy=lambda x, y, out: sub(1.0, _fmax_dx(x, y, out)),

@@ -40,9 +40,9 @@ def _numpy_spellings() -> None:
     """NumPy's other names for a supported function (np.acos is np.arccos, np.pow is
     np.power) become names of ad.numpy too, so `import autodx.numpy as np` takes them."""
     space = _namespace("numpy")
-    for name in dir(_np):
+    for name, obj in list(vars(_np).items()):  # not dir(): that would import np.f2py & co.
         try:
-            fn = _DISPATCH.get(getattr(_np, name))
+            fn = _DISPATCH.get(obj)
         except TypeError:  # unhashable
             continue
         if fn is not None and not name.startswith("_") and name not in space:

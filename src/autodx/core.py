@@ -234,7 +234,8 @@ class Tracer:
         return f"{type(self).__name__}({self.concrete()!r})"
 
 
-_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+# `ys[i] = x`, and `ys[a:b] = x` from Python 3.12 on
+_STORES = {dis.opmap[name] for name in ("STORE_SUBSCR", "STORE_SLICE") if name in dis.opmap}
 
 
 def stored_into_array() -> bool:
@@ -242,7 +243,7 @@ def stored_into_array() -> bool:
     the innermost Python frame below it is executing a subscript store (NumPy's C code makes
     no frame). Only asked on the way to raising an error, never on a hot path."""
     frame = sys._getframe(2)  # 0: this function, 1: __float__, 2: the user's code
-    return frame.f_code.co_code[frame.f_lasti] == _STORE_SUBSCR
+    return frame.f_code.co_code[frame.f_lasti] in _STORES
 
 
 def array_assignment_error(shape: tuple) -> ArrayAssignmentError:
@@ -250,7 +251,8 @@ def array_assignment_error(shape: tuple) -> ArrayAssignmentError:
         f"a value autodx is differentiating (shape {shape}) was stored into a NumPy array "
         f"with ys[i] = x; a NumPy array holds plain numbers, so the derivative would be lost. "
         f"Collect the values in a list and stack them (ys.append(x); ys = ad.numpy.stack(ys)), "
-        f"or update functionally: ys = ad.numpy.zeros(n); ys = ys.at[i].set(x).")
+        f"or build the new array functionally: ys = ad.numpy.where(ad.numpy.arange(n) == i, "
+        f"x, ys) (on a traced or Tensor ys, ys = ys.at[i].set(x) too).")
 
 
 def dtype_of(value) -> np.dtype:

@@ -98,6 +98,8 @@ def reexport(namespace: str, module, names: str) -> None:
     """Names taken from NumPy as they are: constants, dtypes, and functions of shapes only."""
     space = NAMESPACES.setdefault(namespace, {})
     for n in names.split():
+        if n in space:
+            raise ValueError(f"{namespace}.{n} is already registered")
         space[n] = getattr(module, n)
         ENTRIES.append(Entry(namespace, n, space[n], (), (), "numpy"))
 

@@ -31,8 +31,7 @@ _reexport("numpy", _np, """
     pi e inf nan newaxis euler_gamma
     float16 float32 float64 complex64 complex128 int8 int16 int32 int64 uint8 bool_ intp
     dtype ndarray generic number integer floating complexfloating finfo iinfo
-    bartlett blackman hamming hanning kaiser diag_indices tril_indices triu_indices indices
-    ix_ ravel_multi_index unravel_index broadcast_shapes isscalar
+    bartlett blackman hamming hanning kaiser diag_indices tril_indices triu_indices
 """)
 
 

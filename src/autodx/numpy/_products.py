@@ -422,3 +422,90 @@ def triu(m, k: int = 0):
     """Zeros below the k-th diagonal of the last two axes."""
     mask = np.tri(*shape_of(m)[-2:], k=operator.index(k) - 1, dtype=bool)
     return prims.where(mask, np.zeros((), dtype_of(m)), m)
+
+
+# ----------------------------------------------------------------------------- NumPy 2 gufuncs
+# vecdot, matvec and vecmat take NumPy's gufunc arguments: `axes` (one entry per operand, the
+# positions of its core dimensions; the output's may be left out when it has none) or `axis`.
+
+def _core_axes(name: str, axes, axis, cores: tuple) -> list:
+    """The core axes of each operand and of the output, as tuples (negatives allowed)."""
+    if axes is not None and axis is not None:
+        raise TypeError(f"{name}: cannot specify both 'axis' and 'axes'")
+    if axis is not None:
+        axes = [(axis,) if c == 1 else () for c in cores]
+    if axes is None:
+        return [tuple(range(-c, 0)) for c in cores]
+    axes = [a if isinstance(a, (tuple, list)) else (a,) for a in axes]
+    if len(axes) == len(cores) - 1 and cores[-1] == 0:
+        axes.append(())
+    if len(axes) != len(cores) or any(len(a) != c for a, c in zip(axes, cores)):
+        raise ValueError(f"{name}: axes={axes!r} must give {list(cores)} core axes for the "
+                         "operands and the output, in order")
+    return [tuple(a) for a in axes]
+
+
+def _gufunc_operand(name: str, x, core: tuple, signature: str, k: int, dtype):
+    """Operand k with its core axes moved last (and cast to `dtype`)."""
+    x = x if dtype is None else prims.convert(x, dtype)
+    nd = len(shape_of(x))
+    if nd < len(core):
+        raise ValueError(f"{name}: Input operand {k} does not have enough dimensions (has {nd}, "
+                         f"gufunc core with signature {signature} requires {len(core)})")
+    return moveaxis(x, core, tuple(range(-len(core), 0)))
+
+
+def _gufunc(name: str, subscripts: str, signature: str, cores: tuple, conj_first: bool,
+            x1, x2, axes, axis, dtype):
+    ax = _core_axes(name, axes, axis, cores)
+    a = _gufunc_operand(name, x1, ax[0], signature, 0, dtype)
+    b = _gufunc_operand(name, x2, ax[1], signature, 1, dtype)
+    if conj_first and np.dtype(dtype_of(a)).kind == "c":
+        a = conj(a)
+    try:
+        return einsum(subscripts, a, b), ax[2]
+    except ValueError:
+        raise ValueError(f"{name}: the operands' core dimensions (shapes {shape_of(a)} and "
+                         f"{shape_of(b)} with the core axes last) do not match the signature "
+                         f"{signature}") from None
+
+
+@export
+def vecdot(x1, x2, /, out=None, *, axes=None, axis=None, keepdims: bool = False, dtype=None):
+    """The dot product of the vectors along the last axis (or `axis`), conjugating x1,
+    broadcast over the others."""
+    no_out(out, "vecdot")
+    cores = (1, 1, 1) if keepdims else (1, 1, 0)  # keepdims: the output keeps a length-1 axis
+    result, at = _gufunc("vecdot", "...i,...i->...", "(n),(n)->()", cores, True, x1, x2,
+                         axes, axis, dtype)
+    if not keepdims:
+        return result
+    return moveaxis(reshape(result, shape_of(result) + (1,)), -1, at[0])
+
+
+@export
+def matvec(x1, x2, /, out=None, *, axes=None, dtype=None):
+    """Matrix-vector products over stacks: (..., m, n) times (..., n) is (..., m)."""
+    no_out(out, "matvec")
+    result, at = _gufunc("matvec", "...ij,...j->...i", "(m,n),(n)->(m)", (2, 1, 1), False,
+                         x1, x2, axes, None, dtype)
+    return moveaxis(result, -1, at[0])
+
+
+@export
+def vecmat(x1, x2, /, out=None, *, axes=None, dtype=None):
+    """Vector-matrix products over stacks, conjugating the vector: (..., n) times
+    (..., n, m) is (..., m)."""
+    no_out(out, "vecmat")
+    result, at = _gufunc("vecmat", "...i,...ij->...j", "(n),(n,m)->(m)", (1, 2, 1), True,
+                         x1, x2, axes, None, dtype)
+    return moveaxis(result, -1, at[0])
+
+
+@export
+def matrix_transpose(x, /):
+    """Each matrix of a stack transposed (its last two axes swapped)."""
+    nd = len(shape_of(x))
+    if nd < 2:
+        raise ValueError(f"Input array must be at least 2-dimensional, but it is {nd}")
+    return moveaxis(x, -1, -2)

@@ -30,10 +30,19 @@ from ._shapes import broadcast_to, concatenate, reshape, transpose
 
 
 def reduce_method(fn, default_axis=None):
-    """A method spelling of a reduction: NumPy's (axis, keepdims) or PyTorch's (dim, keepdim)."""
+    """A method spelling of a reduction: NumPy's (axis, keepdims) or PyTorch's (dim, keepdim).
+
+    NOTE: spelled the PyTorch way (dim=), var and std take PyTorch's default correction=1
+    (and its `correction=`/`unbiased=`); spelled NumPy's way, NumPy's ddof=0."""
     def method(self, axis=default_axis, *args, dim=None, keepdim=None, **kwargs):
         if keepdim is not None:
             kwargs["keepdims"] = keepdim
+        if fn.__name__ in ("var", "std") and (dim is not None or "correction" in kwargs
+                                               or "unbiased" in kwargs):
+            correction = kwargs.pop("correction", None)
+            unbiased = kwargs.pop("unbiased", True)
+            kwargs.setdefault("ddof", (1 if unbiased else 0) if correction is None
+                              else correction)
         return fn(self, axis if dim is None else dim, *args, **kwargs)
     method.__name__ = fn.__name__
     return method

@@ -41,8 +41,5 @@ _group("unsupported", "integer index arrays from an array's shape or values: cal
     diag_indices_from tril_indices_from triu_indices_from mask_indices""")
 _group("unsupported", "NumPy's own test runner", "test", "np.linalg")
 _group("unsupported", "NumPy's own test runner", "test", "np.fft")
-_group("planned", "not written yet", """
-    nanmedian nanpercentile nanquantile unique_all unique_counts unique_inverse unique_values
-    intersect1d setdiff1d setxor1d union1d isin""")
 _group("planned", "needs a Bessel-function kernel: comes with the special functions of "
        "ad.scipy.special", "i0")

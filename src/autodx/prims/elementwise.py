@@ -284,7 +284,20 @@ def _pow_dy(x, y, out):
     return where(x_is_zero, 0.0, mul(out, log(where(x_is_zero, 1.0, x))))
 
 
-pow = binary("pow", operator.pow, dx=_pow_dx, dy=_pow_dy,  # noqa: A001 - the NumPy name
+def _power(x, y):
+    """x ** y by Python's operator (PERF, as above), with NumPy's results where Python's
+    differ for Python numbers: nan (not a complex number) for a negative base and a
+    fractional exponent, inf instead of ZeroDivisionError or OverflowError."""
+    try:
+        out = x ** y
+    except (ZeroDivisionError, OverflowError):
+        return np.power(np.float64(x), y)
+    if out.__class__ is complex and x.__class__ is not complex and y.__class__ is not complex:
+        return np.power(np.float64(x), y)
+    return out
+
+
+pow = binary("pow", _power, dx=_pow_dx, dy=_pow_dy,  # noqa: A001 - the NumPy name
              public=("power", "pow"), method="pow")
 
 
@@ -576,7 +589,9 @@ trunc = piecewise_constant("trunc", np.trunc, public=("trunc", "fix"), method=("
 _round = piecewise_constant("round", lambda x, *, decimals: np.round(x, decimals), public=())
 
 
-@export(name="round", aliases=("around",), method="round")
+@export(name="round", aliases=("around",), method={
+    "round": lambda self, decimals=0: round_(self, decimals),
+    "__round__": lambda self, ndigits=None: round_(self, ndigits or 0)})
 def round_(a, decimals: int = 0, out=None):
     """Round to `decimals` digits, halves to even, as np.round; derivative 0.
 

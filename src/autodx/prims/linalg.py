@@ -388,13 +388,16 @@ slogdet_p.batch = linalg_batch(slogdet_p, (2,))
 
 
 def slogdet(a):
-    """(sign, log|det|) of each matrix; sign carries no derivative (it is piecewise
-    constant for real input; for complex input we do not differentiate it)."""
+    """(sign, log|det|) of each matrix. For real input the sign is piecewise constant and
+    carries no derivative; for complex input it is det/|det|, smooth, and differentiated so
+    (its value stays slogdet's, which cannot overflow)."""
     out = bind(slogdet_p, a)
     sign, logabsdet = getitem(out, (Ellipsis, 0)), getitem(out, (Ellipsis, 1))
-    if np.dtype(dtype_of(out)).kind == "c":
-        logabsdet = _ew.real(logabsdet)
-    return stop_gradient(sign), logabsdet
+    if np.dtype(dtype_of(out)).kind != "c":
+        return stop_gradient(sign), logabsdet
+    d = det(a)
+    unit = div(d, _ew.abs(d))
+    return add(stop_gradient(sign), sub(unit, stop_gradient(unit))), _ew.real(logabsdet)
 
 
 @slogdet_p.def_jvp

@@ -30,7 +30,10 @@ def _special(fn):
 def _max_shift(x, ax: tuple):
     """The maximum over `ax` (kept), as a constant, with infinities replaced by 0 (as SciPy),
     so that `x - shift` is never inf - inf."""
-    m = anp.max(stop_gradient(x), axis=ax, keepdims=True)
+    x = stop_gradient(x)
+    # complex x: shift by the largest real part, as SciPy (a complex shift would add its
+    # imaginary part back unwrapped, on another branch of the log)
+    m = anp.max(anp.real(x) if anp.iscomplexobj(x) else x, axis=ax, keepdims=True)
     return anp.where(anp.isfinite(m), m, 0)
 
 
@@ -92,8 +95,9 @@ def expit(x):
 
 @_special
 def logit(p):
-    """log(p / (1 - p)), the inverse of expit."""
-    return anp.log(anp.divide(p, anp.subtract(1, p)))
+    """log(p / (1 - p)), the inverse of expit; as log(p) - log1p(-p), so that its derivative
+    at 0 and 1 is inf (as JAX and PyTorch), not NaN."""
+    return anp.subtract(anp.log(p), anp.log1p(anp.negative(p)))
 
 
 # ----------------------------------------------------------------------------- x * log(y)

@@ -333,3 +333,12 @@ def test_torch_spelled_std_and_var_take_torchs_correction():
     np.testing.assert_allclose(t.var(dim=1, unbiased=False).numpy(),
                                tt.var(dim=1, unbiased=False).numpy(), rtol=1e-14)
     np.testing.assert_allclose(t.std(0).numpy(), x.std(0), rtol=1e-14)  # NumPy's spelling
+
+
+def test_gufunc_keywords_reach_autodx():
+    t = ad.tensor(np.ones((3, 2)), requires_grad=True)
+    u = np.arange(6.0).reshape(3, 2)
+    out = np.vecdot(t, u, axis=0)
+    np.testing.assert_array_equal(out.detach().numpy(), np.vecdot(np.ones((3, 2)), u, axis=0))
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), u)

@@ -43,7 +43,7 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         raise unsupported(dotted_name(ufunc, method))
     if kwargs.pop("out", None) is not None:
         raise unsupported(dotted_name(ufunc, method), " with out=...")
-    if kwargs and method == "__call__":
+    if kwargs and method == "__call__" and ufunc.signature is None:  # gufuncs take axes=
         raise unsupported(dotted_name(ufunc, method), f" with {', '.join(sorted(kwargs))}=")
     return fn(*inputs, **kwargs)
 

@@ -342,3 +342,8 @@ def test_gufunc_keywords_reach_autodx():
     np.testing.assert_array_equal(out.detach().numpy(), np.vecdot(np.ones((3, 2)), u, axis=0))
     out.sum().backward()
     np.testing.assert_array_equal(t.grad.numpy(), u)
+
+
+def test_reductions_and_shape_functions_take_lists_holding_traced_values():
+    assert ad.grad(lambda x: anp.sum([x, 2 * x]))(1.0) == 3.0
+    assert ad.grad(lambda x: anp.sort([3 * x, x])[0])(1.0) == 1.0

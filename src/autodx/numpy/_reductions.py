@@ -24,7 +24,7 @@ from ..prims import sort as _sort
 from ..prims.elementwise import imag, real
 from ..registry import DEFAULT, export
 from ._axes import axes, ndim, one_axis
-from ._shapes import broadcast_to, concatenate, reshape, transpose
+from ._shapes import as_array, broadcast_to, concatenate, reshape, transpose
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -76,9 +76,6 @@ def _refuse(name: str, out=None, where=None) -> None:
             f"(0 for sum, 1 for prod, -inf for max).")
 
 
-def _array(x):
-    """array_like in; arrays, NumPy scalars and traced values as they are."""
-    return x if isinstance(x, (Tracer, np.ndarray, np.generic)) else np.asarray(x)
 
 
 def _accumulator(x, dtype) -> np.dtype:
@@ -129,7 +126,7 @@ def sum(x, axis=None, dtype=None, out=None, keepdims: bool = False,  # noqa: A00
         initial=None, where=None):
     """Sum over `axis` (all axes by default)."""
     _refuse("sum", out, where)
-    x = _array(x)
+    x = as_array(x)
     x = prims.convert(x, _accumulator(x, dtype))
     ax = axes(axis, ndim(x))
     total = _reduce.sum(x, ax, bool(keepdims)) if ax else x
@@ -142,7 +139,7 @@ def prod(x, axis=None, dtype=None, out=None, keepdims: bool = False, initial=Non
     exact where elements are zero (one zero: the product of the others there; two: zero, but
     the mixed second derivative of the two zeros is the product of the rest)."""
     _refuse("prod", out, where)
-    x = _array(x)
+    x = as_array(x)
     x = prims.convert(x, _accumulator(x, dtype))
     shape = shape_of(x)
     ax = axes(axis, len(shape))
@@ -193,7 +190,7 @@ def _pairwise_product(x):
 def mean(x, axis=None, dtype=None, out=None, keepdims: bool = False, *, where=None):
     """Arithmetic mean over `axis`; an empty selection is a ValueError."""
     _refuse("mean", out, where)
-    x = _floating(_array(x), dtype)
+    x = _floating(as_array(x), dtype)
     shape = shape_of(x)
     ax = axes(axis, len(shape))
     count = _count("mean", shape, ax, axis)
@@ -218,7 +215,7 @@ def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims: bool = False, *, w
     `mean=` is a precomputed mean (with keepdims=True); `correction=` is ddof's other name."""
     _refuse("var", out, where)
     ddof = _ddof(ddof, correction)
-    x = _floating(_array(x), dtype)
+    x = _floating(as_array(x), dtype)
     shape = shape_of(x)
     ax = axes(axis, len(shape))
     count = _count("var", shape, ax, axis)
@@ -254,7 +251,7 @@ def _root(v):
 @export
 def average(a, axis=None, weights=None, returned: bool = False, *, keepdims: bool = False):
     """Weighted mean over `axis`; `returned=True` also gives the sum of the weights."""
-    x = _array(a)
+    x = as_array(a)
     shape = shape_of(x)
     if weights is None:
         avg = mean(x, axis, keepdims=keepdims)
@@ -262,7 +259,7 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims: boo
                            dtype_of(avg))
     else:
         x = _floating(x, None)
-        w = _weights_like(_array(weights), shape, axis)
+        w = _weights_like(as_array(weights), shape, axis)
         scale = sum(w, axis, keepdims=keepdims)
         if not isinstance(scale, Tracer) and np.any(scale == 0):
             raise ZeroDivisionError("average: the weights sum to zero, so they cannot be "
@@ -291,7 +288,7 @@ def _weights_like(w, shape: tuple, axis):
 
 def _extreme(name: str, reduce, combine, x, axis, out, keepdims, initial, where):
     _refuse(name, out, where)
-    x = _array(x)
+    x = as_array(x)
     shape = shape_of(x)
     ax = axes(axis, len(shape))
     if any(shape[a] == 0 for a in ax):
@@ -335,14 +332,14 @@ def _nan_to(x, value):
 def nansum(x, axis=None, dtype=None, out=None, keepdims: bool = False, initial=None,
            where=None):
     """Sum treating NaN as zero (NaN elements get derivative 0)."""
-    return sum(_nan_to(_array(x), 0.0), axis, dtype, out, keepdims, initial, where)
+    return sum(_nan_to(as_array(x), 0.0), axis, dtype, out, keepdims, initial, where)
 
 
 @reduction(methods=())
 def nanmean(x, axis=None, dtype=None, out=None, keepdims: bool = False, *, where=None):
     """Mean of the non-NaN elements (NaN for a slice of NaNs only)."""
     _refuse("nanmean", out, where)
-    x = _floating(_array(x), dtype)
+    x = _floating(as_array(x), dtype)
     shape = shape_of(x)
     ax = axes(axis, len(shape))
     _count("nanmean", shape, ax, axis)
@@ -351,7 +348,7 @@ def nanmean(x, axis=None, dtype=None, out=None, keepdims: bool = False, *, where
 
 
 def _nan_extreme(extreme, fill: float, x, axis, out, keepdims, initial, where):
-    x = _array(x)
+    x = as_array(x)
     if not _inexact(x):
         return extreme(x, axis, out, keepdims, initial, where)
     nan = _is_nan(x)
@@ -375,7 +372,7 @@ def nanmin(x, axis=None, out=None, keepdims: bool = False, initial=None, where=N
 def nanprod(x, axis=None, dtype=None, out=None, keepdims: bool = False, initial=None,
             where=None):
     """Product treating NaN as one (NaN elements get derivative 0)."""
-    return prod(_nan_to(_array(x), 1.0), axis, dtype, out, keepdims, initial, where)
+    return prod(_nan_to(as_array(x), 1.0), axis, dtype, out, keepdims, initial, where)
 
 
 @reduction(methods=())
@@ -384,7 +381,7 @@ def nanvar(x, axis=None, dtype=None, out=None, ddof=0, keepdims: bool = False, *
     """Variance of the non-NaN elements (NaN elements get derivative 0)."""
     _refuse("nanvar", out, where)
     ddof = _ddof(ddof, correction)
-    x = _floating(_array(x), dtype)
+    x = _floating(as_array(x), dtype)
     shape = shape_of(x)
     ax = axes(axis, len(shape))
     _count("nanvar", shape, ax, axis)
@@ -410,7 +407,7 @@ def nanstd(x, axis=None, dtype=None, out=None, ddof=0, keepdims: bool = False, *
 
 def _cumulative_input(x, axis, dtype):
     """(x, axis): flattened with axis 0 for axis=None, cast to the accumulator dtype."""
-    x = _array(x)
+    x = as_array(x)
     x = prims.convert(x, _accumulator(x, dtype))
     if axis is None:
         return reshape(x, (-1,)), 0
@@ -443,20 +440,20 @@ def cumprod(x, axis=None, dtype=None, out=None):
 @export
 def nancumsum(a, axis=None, dtype=None, out=None):
     """Running sum treating NaN as zero."""
-    return cumsum(_nan_to(_array(a), 0.0), axis, dtype, out)
+    return cumsum(_nan_to(as_array(a), 0.0), axis, dtype, out)
 
 
 @export
 def nancumprod(a, axis=None, dtype=None, out=None):
     """Running product treating NaN as one."""
-    return cumprod(_nan_to(_array(a), 1.0), axis, dtype, out)
+    return cumprod(_nan_to(as_array(a), 1.0), axis, dtype, out)
 
 
 def _cumulative(name: str, scan, identity: int, x, axis, dtype, out, include_initial: bool):
     """The array API's cumulative_sum/prod: axis required beyond 1-D; optionally starting
     from the identity."""
     no_out(out, name)
-    x = _array(x)
+    x = as_array(x)
     if axis is None:
         if ndim(x) != 1:
             raise ValueError(f"{name}: axis must be given for an array of shape {shape_of(x)}")
@@ -485,7 +482,7 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial: b
 @export
 def diff(a, n: int = 1, axis: int = -1, prepend=None, append=None):
     """The n-th forward difference along `axis`, after joining `prepend` and `append`."""
-    x = _array(a)
+    x = as_array(a)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got n={n}")
     if n == 0:
@@ -506,7 +503,7 @@ def _diff_edge(value, x, axis: int):
     """diff's prepend/append: a scalar becomes one slice of x's shape along `axis`."""
     if value is None:
         return None
-    value = _array(value)
+    value = as_array(value)
     if ndim(value) == 0:
         shape = shape_of(x)
         value = broadcast_to(value, shape[:axis] + (1,) + shape[axis + 1:])
@@ -516,9 +513,9 @@ def _diff_edge(value, x, axis: int):
 @export
 def ediff1d(ary, to_end=None, to_begin=None):
     """Differences of the flattened array, with `to_begin` and `to_end` around them."""
-    x = _array(ary)
+    x = as_array(ary)
     parts = [to_begin, diff(reshape(x, (-1,))), to_end]
-    parts = [prims.convert(reshape(_array(p), (-1,)), dtype_of(x)) for p in parts
+    parts = [prims.convert(reshape(as_array(p), (-1,)), dtype_of(x)) for p in parts
              if p is not None]  # in ary's dtype, as NumPy
     return concatenate(parts) if len(parts) > 1 else parts[0]
 
@@ -534,7 +531,7 @@ def _count_true(mask, axis, keepdims: bool):
 def all_(x, axis=None, out=None, keepdims: bool = False, *, where=None):
     """Whether every element along `axis` is nonzero (a bool: no derivative)."""
     _refuse("all", out, where)
-    x = _array(x)
+    x = as_array(x)
     return prims.equal(_count_true(prims.equal(x, 0), axis, keepdims), 0)
 
 
@@ -542,21 +539,21 @@ def all_(x, axis=None, out=None, keepdims: bool = False, *, where=None):
 def any_(x, axis=None, out=None, keepdims: bool = False, *, where=None):
     """Whether some element along `axis` is nonzero (a bool: no derivative)."""
     _refuse("any", out, where)
-    x = _array(x)
+    x = as_array(x)
     return prims.not_equal(_count_true(prims.not_equal(x, 0), axis, keepdims), 0)
 
 
 @export(kind="nondiff")
 def count_nonzero(a, axis=None, *, keepdims: bool = False):
     """The number of nonzero elements along `axis` (an integer: no derivative)."""
-    x = _array(a)
+    x = as_array(a)
     return _count_true(prims.not_equal(x, 0), axis, keepdims)
 
 
 # ----------------------------------------------------------------------------- argmax, argmin
 
 def _arg_extreme(name: str, fn, x, axis, keepdims):
-    x = _array(x)
+    x = as_array(x)
     shape = shape_of(x)
     if axis is None:
         if math.prod(shape) == 0:
@@ -587,7 +584,7 @@ def argmin(x, axis=None, out=None, *, keepdims: bool = False):
 
 def _nan_arg_extreme(name: str, fn, fill: float, x, axis, out, keepdims):
     no_out(out, name)
-    x = _array(x)
+    x = as_array(x)
     if not _inexact(x):
         return fn(x, axis, keepdims=keepdims)
     nan = _is_nan(x)
@@ -622,7 +619,7 @@ def _sort_args(name: str, x, axis, kind, stable, order):
     if stable is not None and kind is not None:
         raise ValueError(f"{name}: `kind` and `stable` parameters can't be provided at the "
                          "same time. Use only one of them.")
-    x = _array(x)
+    x = as_array(x)
     if axis is None:
         return reshape(x, (-1,)), 0, kind
     return x, one_axis(axis, ndim(x)), "stable" if stable else kind
@@ -690,12 +687,12 @@ def searchsorted(a, v, side: str = "left", sorter=None):
     """Where to insert v into the sorted 1-D a to keep it sorted (an integer: no derivative)."""
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
-    a = _array(a)
+    a = as_array(a)
     if ndim(a) != 1:
         raise ValueError(f"searchsorted: a must be 1-D, got shape {shape_of(a)}")
     if sorter is not None:
-        a = a[_array(sorter)]
-    return _sort.searchsorted(a, _array(v), side)
+        a = a[as_array(sorter)]
+    return _sort.searchsorted(a, as_array(v), side)
 
 
 # ----------------------------------------------------------------------------- median, quantile
@@ -703,7 +700,7 @@ def searchsorted(a, v, side: str = "left", sorter=None):
 def _sorted_along_last(name: str, a, axis):
     """(s, has_nan, shape, ax): a (floating) with the axes `axis` flattened into its last and
     sorted, and whether each slice holds a NaN (None for integers), which sorts last."""
-    x = _floating(_array(a), None)
+    x = _floating(as_array(a), None)
     shape = shape_of(x)
     ax = axes(axis, len(shape))
     _count(name, shape, ax, axis)
@@ -775,13 +772,13 @@ def percentile(a, q, axis=None, out=None, overwrite_input: bool = False, method=
 @export(kind="nondiff")
 def argwhere(a):
     """The indices of the nonzero elements, one row per element (an integer: no derivative)."""
-    return _sort.argwhere(_array(a))
+    return _sort.argwhere(as_array(a))
 
 
 @export(method="nonzero", kind="nondiff")
 def nonzero(a):
     """The indices of the nonzero elements, one integer array per axis."""
-    x = _array(a)
+    x = as_array(a)
     if ndim(x) == 0:
         raise ValueError("nonzero of a 0-d value is not allowed; use "
                          "nonzero(atleast_1d(x)) instead")
@@ -792,7 +789,7 @@ def nonzero(a):
 @export(kind="nondiff")
 def flatnonzero(a):
     """The indices of the nonzero elements of the flattened array."""
-    return nonzero(reshape(_array(a), (-1,)))[0]
+    return nonzero(reshape(as_array(a), (-1,)))[0]
 
 
 @export(kind="nondiff")
@@ -801,7 +798,7 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
            sorted: bool = True):  # noqa: A002 - NumPy's name
     """The sorted unique elements (and, as asked, the first indices, the inverse and the
     counts). No derivative, the values included (see prims/sort.py)."""
-    x = _array(ar)
+    x = as_array(ar)
     axis = None if axis is None else one_axis(axis, ndim(x))
     parts = ["values"] + [p for p, wanted in (("index", return_index),
                                               ("inverse", return_inverse),
@@ -832,7 +829,7 @@ def _multiply_reduce(array, axis=0, dtype=None, out=None, keepdims=False, initia
 @_ufunc_method(np.maximum, "reduce")
 def _maximum_reduce(array, axis=0, dtype=None, out=None, keepdims=False, initial=None,
                     where=True):
-    x = _array(array)
+    x = as_array(array)
     return amax(x if dtype is None else prims.convert(x, dtype), axis, out, keepdims, initial,
                 where)
 
@@ -840,7 +837,7 @@ def _maximum_reduce(array, axis=0, dtype=None, out=None, keepdims=False, initial
 @_ufunc_method(np.minimum, "reduce")
 def _minimum_reduce(array, axis=0, dtype=None, out=None, keepdims=False, initial=None,
                     where=True):
-    x = _array(array)
+    x = as_array(array)
     return amin(x if dtype is None else prims.convert(x, dtype), axis, out, keepdims, initial,
                 where)
 

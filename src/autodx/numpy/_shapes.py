@@ -30,9 +30,14 @@ def _shape_args(args):
     return args[0] if len(args) == 1 and not isinstance(args[0], (int, np.integer)) else args
 
 
-def _array(x):
-    """x itself if it is an array or a traced value, else x as a NumPy array (lists)."""
-    return x if isinstance(x, (Tracer, np.ndarray, np.generic)) else np.asarray(x)
+def as_array(x):
+    """x itself if it is an array or a traced value; anything else (a list, maybe holding
+    traced values) through ad.numpy.asarray, which stacks traced entries."""
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+        return x
+    from ._creation import asarray  # a call-time import: _creation builds on this module
+
+    return asarray(x)
 
 
 def _no_out(out, name: str) -> None:
@@ -96,7 +101,7 @@ def squeeze(a, axis=None):
 @export
 def expand_dims(a, axis):
     """Insert length-1 axes at the positions `axis` (an int or a tuple) of the result."""
-    a = _array(a)
+    a = as_array(a)
     shape = shape_of(a)
     ax = axes(axis, len(shape) + (len(axis) if isinstance(axis, (tuple, list)) else 1))
     rest = iter(shape)
@@ -105,7 +110,7 @@ def expand_dims(a, axis):
 
 def _at_least(a, n: int):
     """`a` with NumPy's atleast_{n}d placement of the new axes."""
-    a = _array(a)
+    a = as_array(a)
     shape = shape_of(a)
     if len(shape) >= n:
         return a
@@ -148,7 +153,7 @@ def _check_broadcast(shape: tuple, target: tuple) -> None:
 @export
 def broadcast_to(array, shape, subok: bool = False):
     """`array` broadcast to `shape`, as NumPy's broadcasting would."""
-    array = _array(array)
+    array = as_array(array)
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     if shape_of(array) == shape:
         return array
@@ -159,7 +164,7 @@ def broadcast_to(array, shape, subok: bool = False):
 @export
 def broadcast_arrays(*args, subok: bool = False) -> tuple:
     """The arguments broadcast against each other."""
-    args = [_array(a) for a in args]
+    args = [as_array(a) for a in args]
     shape = np.broadcast_shapes(*[shape_of(a) for a in args])
     return tuple(broadcast_to(a, shape) for a in args)
 
@@ -248,7 +253,7 @@ def _cast_all(arrays: list, dtype, casting: str) -> list:
 def concatenate(arrays: Sequence, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays along an existing axis (axis=None: of the flattened arrays)."""
     _no_out(out, "concatenate")
-    arrays = [_array(a) for a in arrays]
+    arrays = [as_array(a) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to concatenate")
     if axis is None:
@@ -276,7 +281,7 @@ def concatenate(arrays: Sequence, /, axis=0, out=None, *, dtype=None, casting="s
 def stack(arrays: Sequence, axis: int = 0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays of one shape along a new axis."""
     _no_out(out, "stack")
-    arrays = [_array(a) for a in arrays]
+    arrays = [as_array(a) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to stack")
     if len({shape_of(a) for a in arrays}) != 1:
@@ -309,16 +314,16 @@ def dstack(tup: Sequence):
 @export
 def column_stack(tup: Sequence):
     """Join 1-D arrays as columns (and 2-D arrays as they are) into a 2-D array."""
-    arrays = [_array(a) for a in tup]
+    arrays = [as_array(a) for a in tup]
     return concatenate([reshape(a, (-1, 1)) if ndim(a) < 2 else a for a in arrays], 1)
 
 
 @export
 def append(arr, values, axis=None):
     """`values` appended to `arr` along `axis` (both flattened when axis is None)."""
-    arr = _array(arr)
+    arr = as_array(arr)
     if axis is None:
-        arr, values, axis = ravel(arr), ravel(_array(values)), 0
+        arr, values, axis = ravel(arr), ravel(as_array(values)), 0
     return concatenate([arr, values], axis)
 
 
@@ -327,7 +332,7 @@ def append(arr, values, axis=None):
 @export
 def array_split(ary, indices_or_sections, axis: int = 0) -> list:
     """Split into sections (an int: as equal as possible) or at the given indices."""
-    ary = _array(ary)
+    ary = as_array(ary)
     shape = shape_of(ary)
     axis = one_axis(axis, len(shape))
     n = shape[axis]
@@ -382,7 +387,7 @@ def dsplit(ary, indices_or_sections) -> list:
 @export
 def unstack(x, /, *, axis: int = 0) -> tuple:
     """The slices of x along `axis`, as a tuple (the inverse of `stack`)."""
-    x = _array(x)
+    x = as_array(x)
     axis = one_axis(axis, ndim(x))
     return tuple(getitem(x, (slice(None),) * axis + (i,)) for i in range(shape_of(x)[axis]))
 
@@ -395,7 +400,7 @@ def tile(A, reps):
     reps = tuple(operator.index(r) for r in (reps if np.ndim(reps) else (reps,)))
     if any(r < 0 for r in reps):
         raise ValueError(f"negative dimensions are not allowed: reps={reps}")
-    A = _array(A)
+    A = as_array(A)
     shape = shape_of(A)
     shape = (1,) * (len(reps) - len(shape)) + shape
     reps = (1,) * (len(shape) - len(reps)) + reps
@@ -409,7 +414,7 @@ def repeat(a, repeats, axis=None):
     """Repeat each element `repeats` times (an int, or one count per element) along `axis`
     (of the flattened array by default).
     NOTE: as a method this is NumPy's `x.repeat`; PyTorch's `Tensor.repeat` is `np.tile`."""
-    a = _array(a)
+    a = as_array(a)
     if axis is None:
         a, axis = ravel(a), 0
     shape = shape_of(a)
@@ -459,7 +464,7 @@ def flipud(m):
 def rot90(m, k: int = 1, axes=(0, 1)):
     """Rotate by 90 degrees `k` times in the plane of `axes`, from the first towards the
     second."""
-    m, axes = _array(m), tuple(axes)
+    m, axes = as_array(m), tuple(axes)
     nd = ndim(m)
     if len(axes) != 2:
         raise ValueError("len(axes) must be 2.")
@@ -481,7 +486,7 @@ def rot90(m, k: int = 1, axes=(0, 1)):
 def roll(a, shift, axis=None):
     """Shift elements cyclically by `shift` along `axis` (ints or tuples that broadcast;
     None: the flattened array, reshaped back)."""
-    a = _array(a)
+    a = as_array(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), shape_of(a))
     shape = shape_of(a)
@@ -506,7 +511,7 @@ _PAD_UNSUPPORTED = {"linear_ramp", "maximum", "mean", "median", "minimum"}
 
 def _pairs(values, nd: int) -> list:
     """NumPy's broadcasting of a pad argument to one (before, after) pair per axis."""
-    v = _array(values)
+    v = as_array(values)
     shape = shape_of(v)
     if size(v) == 1:
         v = reshape(v, ())
@@ -556,7 +561,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     """Pad with constants (`constant_values`, which may be traced), or with the array's own
     values ('edge', 'reflect', 'symmetric', 'wrap'); `pad_width` in every NumPy form.
     NOTE: mode='empty' pads with zeros (NumPy leaves the values undefined)."""
-    x = _array(array)
+    x = as_array(array)
     shape = shape_of(x)
     widths = _pad_widths(pad_width, len(shape))
     if callable(mode) or mode in _PAD_UNSUPPORTED:
@@ -589,7 +594,7 @@ def meshgrid(*xi, copy: bool = True, sparse: bool = False, indexing: str = "xy")
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
     nd = len(xi)
     ones = (1,) * nd
-    out = [reshape(_array(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
+    out = [reshape(as_array(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
     if indexing == "xy" and nd > 1:
         out[0] = reshape(out[0], (1, -1) + ones[2:])
         out[1] = reshape(out[1], (-1, 1) + ones[2:])
@@ -603,7 +608,7 @@ def meshgrid(*xi, copy: bool = True, sparse: bool = False, indexing: str = "xy")
 def getitem(x, index):
     """`x[index]` with NumPy's whole indexing: ints, slices, ..., None, integer arrays,
     boolean masks (0-d and partial ones too), and their mixtures."""
-    x = _array(x)
+    x = as_array(x)
     shape = shape_of(x)
     indexed, index = _index.resolve_index(index, shape)
     return prims.getitem(x if indexed == shape else prims.reshape(x, indexed), index)
@@ -615,7 +620,7 @@ def take(a, indices, axis=None, out=None, mode: str = "raise"):
     """Elements at `indices` along `axis` (of the flattened array by default); mode 'raise'
     checks the indices, 'wrap' and 'clip' bring them into range."""
     _no_out(out, "take")
-    a = _array(a)
+    a = as_array(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = one_axis(axis, ndim(a))
@@ -633,7 +638,7 @@ def take(a, indices, axis=None, out=None, mode: str = "raise"):
 def take_along_axis(arr, indices, axis=-1):
     """`arr` indexed along `axis` by `indices` of the same rank (broadcast on the others), as
     the indices argsort and argmax(keepdims=True) return."""
-    arr = _array(arr)
+    arr = as_array(arr)
     indices = indices.concrete() if isinstance(indices, Tracer) else np.asarray(indices)
     if indices.dtype.kind not in "iu":
         raise IndexError("`indices` must be an integer array")
@@ -665,7 +670,7 @@ def compress(condition, a, axis=None, out=None):
 @export
 def extract(condition, arr):
     """The elements of `arr` where `condition` is nonzero, flattened."""
-    return take(ravel(_array(arr)), np.flatnonzero(np.asarray(condition)))
+    return take(ravel(as_array(arr)), np.flatnonzero(np.asarray(condition)))
 
 
 # ----------------------------------------------------------------------------- .at[]
@@ -695,7 +700,7 @@ class IndexUpdate:
     __slots__ = ("x", "idx")
 
     def __init__(self, x, idx):
-        self.x, self.idx = _array(x), idx
+        self.x, self.idx = as_array(x), idx
 
     def get(self):
         return getitem(self.x, self.idx)

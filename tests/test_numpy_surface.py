@@ -347,3 +347,8 @@ def test_gufunc_keywords_reach_autodx():
 def test_reductions_and_shape_functions_take_lists_holding_traced_values():
     assert ad.grad(lambda x: anp.sum([x, 2 * x]))(1.0) == 3.0
     assert ad.grad(lambda x: anp.sort([3 * x, x])[0])(1.0) == 1.0
+
+
+def test_mean_of_float16_is_averaged_in_float32_as_numpy():
+    x = np.full(10000, 100, np.float16)
+    assert anp.mean(x) == np.mean(x) == 100 and anp.mean(x).dtype == np.float16

@@ -194,6 +194,9 @@ def mean(x, axis=None, dtype=None, out=None, keepdims: bool = False, *, where=No
     shape = shape_of(x)
     ax = axes(axis, len(shape))
     count = _count("mean", shape, ax, axis)
+    if dtype is None and dtype_of(x) == np.float16:  # NumPy averages float16 in float32
+        wide = sum(prims.convert(x, np.float32), ax, keepdims=keepdims)
+        return prims.convert(prims.div(wide, count), np.float16)
     return prims.div(sum(x, ax, keepdims=keepdims), count)
 
 

@@ -510,3 +510,9 @@ def test_vjp_of_a_namedtuple_output_takes_a_namedtuple_cotangent():
     out, pullback = ad.vjp(lambda x: Pair(x * 2.0, x**2), 3.0)
     assert isinstance(out, Pair)
     assert pullback(Pair(1.0, 1.0)) == (8.0,)
+
+
+def test_jacobians_and_hessians_of_empty_inputs():
+    assert ad.jacfwd(lambda x: x * 2)(np.zeros(0)).shape == (0, 0)
+    assert ad.jacrev(lambda x: x * 2)(np.zeros(0)).shape == (0, 0)
+    assert ad.hessian(lambda x: ad.numpy.sum(x**2))(np.zeros(0)).shape == (0, 0)

@@ -488,7 +488,8 @@ def _jac_matrix(fun, args, argnums, has_aux, mode: str, chunk_size: int | None,
         if n:  # every column at once: the JVP of a batch of input basis vectors
             columns, out, aux = _over_basis(column, n, dtype, chunk_size, (0, None, None))
         else:
-            columns, out, aux = None, *_jvp(f, leaves, [], has_aux, "jacfwd")[::2]
+            columns, out, aux = None, *_jvp(f, leaves, [zeros_like_value(x) for x in leaves],
+                                            has_aux, "jacfwd")[::2]
         values, treedef = tree_flatten(out)
         _check_holomorphic_outputs(values, holomorphic, "jacfwd")
         out_shapes = [shape_of(v) for v in values]

@@ -4,7 +4,8 @@ Decompositions with a gauge freedom (the signs or phases of eigenvectors and sin
 the signs of QR's factors) get rows that are invariant to it: eigenvalues, projectors such as
 `(v * c) @ v.T`, `|v|**2`, the sign-normalized QR. Functions of symmetric matrices get their
 input symmetrized (`_sym`): they read one triangle and are differentiated as functions of
-symmetric matrices. Complex results are checked through real projections."""
+symmetric matrices. Complex results are checked through real projections; complex input
+(`COMPLEX_INPUT_OPS`) is built inside the row from real pairs (x, y) as x + 1j * y."""
 
 from __future__ import annotations
 
@@ -89,6 +90,90 @@ def _svd_product(u, s, vt):
 
 def _eig_abs2(w, v, np_=anp):
     return np_.real(v * np_.conj(v))
+
+
+def _mh(z, np_=anp):
+    """The conjugate transpose of each matrix of a stack."""
+    return np_.conj(np_.swapaxes(z, -1, -2))
+
+
+def _herm(z, np_=anp):
+    """z + z^H: Hermitian (its real part symmetric, its imaginary part antisymmetric)."""
+    return z + _mh(z, np_)
+
+
+def _small(rng, shape):
+    """Small imaginary parts: they keep `_herm` of an SPD (distinct) real part SPD (distinct)."""
+    return rng.uniform(-0.2, 0.2, shape)
+
+
+def _re_im(z, np_=anp):
+    return np_.stack([np_.real(z), np_.imag(z)])
+
+
+def _complex_row(name, f, shapes, domains=None, **kw) -> OpSpec:
+    """A row of f(np_, *zs) on complex matrices zs = x + 1j * y built from real pairs (x, y):
+    `shapes` and `domains` give one (x, y) pair per complex argument."""
+    def build(np_):
+        return lambda *xs: f(np_, *[x + 1j * y for x, y in zip(xs[::2], xs[1::2])])
+    domains = domains or ("real",) * (2 * len(shapes))
+    return _row(f"complex {name}", build(anp), build(np), tuple(s for s in shapes for _ in "xy"),
+                domains, f32_rtol=1e-4, **kw)
+
+
+# Complex input through real, gauge-invariant projections (phases of eigen- and singular
+# vectors: projectors such as V diag(c) V^H, |V|**2; QR: Q diag(c) Q^H, R^H diag(c) R).
+_HERM_DISTINCT, _HERM_PD = (_sym_distinct, _small), (SPD, _small)
+COMPLEX_INPUT_OPS: list[OpSpec] = [
+    _complex_row("eigvalsh", lambda m, z: m.linalg.eigvalsh(_herm(z, m)), ((3, 3),),
+                 _HERM_DISTINCT),
+    _complex_row("eigvalsh stacked UPLO='U'", lambda m, z: m.linalg.eigvalsh(_herm(z, m), "U"),
+                 ((2, 3, 3),), _HERM_DISTINCT),
+    _complex_row("eigh eigenvalues", lambda m, z: m.linalg.eigh(_herm(z, m)).eigenvalues,
+                 ((3, 3),), _HERM_DISTINCT),
+    _complex_row("eigh real(V diag(c) V^H * cz) stacked", lambda m, z: (
+        lambda w, v: m.real((v * C3) @ _mh(v, m) * CZ))(*m.linalg.eigh(_herm(z, m))),
+        ((2, 3, 3),), _HERM_DISTINCT),
+    _complex_row("eigh |V|**2 UPLO='U'", lambda m, z: (lambda w, v: m.real(v * m.conj(v)))(
+        *m.linalg.eigh(_herm(z, m), UPLO="U")), ((3, 3),), _HERM_DISTINCT),
+    _complex_row("cholesky real and imag", lambda m, z: _re_im(m.linalg.cholesky(_herm(z, m)),
+                                                               m), ((3, 3),), _HERM_PD),
+    _complex_row("cholesky upper stacked", lambda m, z: _re_im(m.linalg.cholesky(
+        _herm(z, m), upper=True), m), ((2, 3, 3),), _HERM_PD),
+    _complex_row("svdvals stacked", lambda m, z: m.linalg.svdvals(z), ((2, 3, 4),)),
+    _complex_row("svd singular values tall", lambda m, z: m.linalg.svd(z, compute_uv=False),
+                 ((4, 3),)),
+    _complex_row("svd real(U diag(s^2) Vh * cz) tall", lambda m, z: m.real(_svd_product(
+        *m.linalg.svd(z, full_matrices=False)) * CZ), ((4, 3),)),
+    _complex_row("svd |U|**2 + |Vh|**2 wide stacked", lambda m, z: (
+        lambda u, s, vh: m.real(u * m.conj(u)) @ m.real(vh * m.conj(vh)))(
+            *m.linalg.svd(z, False)), ((2, 3, 4),)),
+    _complex_row("svd real(U diag(c) U^H * cz), full_matrices", lambda m, z: (
+        lambda u, s, vh: m.real((u[:, :3] * C3) @ _mh(u[:, :3], m) * C4))(*m.linalg.svd(z)),
+        ((4, 3),)),
+    _complex_row("svd hermitian", lambda m, z: m.real(_svd_product(
+        *m.linalg.svd(_herm(z, m), hermitian=True)) * CZ), ((3, 3),), _HERM_DISTINCT),
+    _complex_row("svd hermitian values", lambda m, z: m.linalg.svd(
+        _herm(z, m), compute_uv=False, hermitian=True), ((3, 3),), _HERM_DISTINCT),
+    _complex_row("norm nuc and 2", lambda m, z: m.stack(
+        [m.linalg.norm(z, "nuc"), m.linalg.norm(z, 2)]), ((3, 4),)),
+    _complex_row("qr real(Q diag(c) Q^H * cz) tall", lambda m, z: (
+        lambda q, r: m.real((q * C3) @ _mh(q, m) * C4))(*m.linalg.qr(z)), ((4, 3),)),
+    _complex_row("qr real(R^H diag(c) R * cz) wide stacked", lambda m, z: (
+        lambda q, r: m.real(_mh(r, m) @ (r * C3[:, None]) * C4))(*m.linalg.qr(z)),
+        ((2, 3, 4),)),
+    _complex_row("qr |Q|**2 + |R|**2 complete square", lambda m, z: (
+        lambda q, r: m.real(q * m.conj(q)) + m.real(r * m.conj(r)))(
+            *m.linalg.qr(z, "complete")), ((3, 3),)),
+    _complex_row("pinv real and imag tall", lambda m, z: _re_im(m.linalg.pinv(z), m),
+                 ((4, 3),)),
+    _complex_row("pinv hermitian", lambda m, z: _re_im(m.linalg.pinv(
+        _herm(z, m), hermitian=True), m), ((3, 3),), _HERM_DISTINCT),
+    _complex_row("lstsq x real and imag", lambda m, a, b: _re_im(m.linalg.lstsq(
+        a, b, rcond=None)[0], m), ((4, 3), (4, 2))),
+    _complex_row("lstsq x wide (minimum norm)", lambda m, a, b: _re_im(m.linalg.lstsq(
+        a, b, rcond=None)[0], m), ((2, 4), (2,))),
+]
 
 
 # ----------------------------------------------------------------------------- rows
@@ -284,4 +369,4 @@ OPS: list[OpSpec] = [
     _row("tensordot axes=1", lambda x, y: L.tensordot(x, y, axes=1),
          lambda x, y: np.linalg.tensordot(x, y, axes=1), ((2, 3), (3, 4)), (POS, POS),
          complex=True),
-]
+] + COMPLEX_INPUT_OPS

@@ -345,12 +345,6 @@ def test_bad_arguments_raise_numpys_exception_types():
 def test_underivable_cases_say_so():
     with pytest.raises(NotImplementedError, match="mode='complete'.*not differentiable"):
         ad.grad(lambda a: anp.sum(L.qr(a, "complete")[1]))(real(4, 3))
-    with pytest.raises(NotImplementedError, match="complex input"):
-        ad.jvp(lambda a: L.eigh(a)[0], (np.eye(2) + 0j,), (np.eye(2) + 0j,))
-    for f in (L.svdvals, L.eigvalsh, lambda a: L.cholesky(a)[0, 0].real,
-              lambda a: L.pinv(a)[0, 0].real):
-        with pytest.raises(NotImplementedError, match="complex input"):
-            ad.grad(lambda a, f=f: anp.sum(f(a)))(np.eye(2) * (2 + 0j))
     np.testing.assert_allclose(L.qr(real(4, 3), "complete")[1], np.linalg.qr(real(4, 3),
                                                                              "complete")[1])
 
@@ -627,3 +621,86 @@ def test_eig_eigenvector_derivatives_match_jax_with_the_same_normalization():
     c_ad = c[:, np.argsort(np.argsort(w))]
     g = ad.grad(lambda a: anp.sum(anp.real(L.eig(a)[1] * anp.conj(L.eig(a)[1])) * c_ad))(a)
     np.testing.assert_allclose(g, ta.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- complex input
+
+def _mh(m, z):
+    return m.conj(m.swapaxes(z, -1, -2))
+
+
+def _herm(m, z):
+    return z + _mh(m, z)
+
+
+def _hpd(m, z):
+    return z @ _mh(m, z) + 4 * m.eye(z.shape[-1])
+
+
+CW = np.array([[1.0 - 0.5j, 0.3 + 2.0j, -1.2 + 0.7j, 0.4 - 0.1j]] * 4)
+W4 = np.array([0.7, -1.3, 2.1, 0.4])
+
+# real, gauge-invariant functions f(m, z) of complex matrices z (m: anp or jnp), and the
+# shape of z
+COMPLEX_REFERENCE = {
+    "eigvalsh": (lambda m, z: m.sum(m.linalg.eigvalsh(_herm(m, z)) ** 3 * W4), (4, 4)),
+    "eigvalsh UPLO='U'": (lambda m, z: m.sum(m.linalg.eigvalsh(_herm(m, z), "U") * W4),
+                          (4, 4)),
+    "eigh projector, |V|**2": (lambda m, z: (lambda w, v: m.sum(m.real(
+        (v * W4) @ _mh(m, v) * CW)) + m.sum(m.abs(v) ** 2 * m.real(CW)) + m.sum(w ** 2))(
+            *m.linalg.eigh(_herm(m, z))), (4, 4)),
+    "cholesky": (lambda m, z: m.sum(m.real(m.linalg.cholesky(_hpd(m, z)) * CW)), (4, 4)),
+    "cholesky upper": (lambda m, z: m.sum(m.imag(m.linalg.cholesky(
+        _hpd(m, z), upper=True) * CW)), (4, 4)),
+    "svdvals": (lambda m, z: m.sum(m.linalg.svdvals(z) * W4[:3]), (4, 3)),
+    "svd tall: U s^2 Vh, |U|**2": (lambda m, z: (lambda u, s, vh: m.sum(m.real(
+        (u * s**2) @ vh * CW[:, :3])) + m.sum(m.abs(u) ** 2 * m.real(CW[:, :3])))(
+            *m.linalg.svd(z, full_matrices=False)), (4, 3)),
+    "svd wide: V s^3 Vh, |Vh|**2": (lambda m, z: (lambda u, s, vh: m.sum(m.real(
+        (_mh(m, vh) * s**3) @ vh * CW)) + m.sum(m.abs(vh) ** 2 * m.real(CW[:3])))(
+            *m.linalg.svd(z, full_matrices=False)), (3, 4)),
+    "svd hermitian values": (lambda m, z: m.sum(m.linalg.svd(
+        _herm(m, z) + 0.3 * m.eye(4), compute_uv=False, hermitian=True) ** 2), (4, 4)),
+    "norm nuc + 2": (lambda m, z: m.linalg.norm(z, "nuc") + m.linalg.norm(z, 2), (4, 3)),
+    "qr tall: Q c Q^H, |R|**2": (lambda m, z: (lambda q, r: m.sum(m.real(
+        (q * W4[:3]) @ _mh(m, q) * CW)) + m.sum(m.abs(r) ** 2 * W4[:3]))(*m.linalg.qr(z)),
+        (4, 3)),
+    "qr wide: R^H c R, |Q|**2": (lambda m, z: (lambda q, r: m.sum(m.real(
+        _mh(m, r) @ (r * W4[:3, None]) * CW)) + m.sum(m.abs(q) ** 2 * W4[:3]))(
+            *m.linalg.qr(z)), (3, 4)),
+    "pinv tall": (lambda m, z: m.sum(m.real(m.linalg.pinv(z) * CW[:3])), (4, 3)),
+    "pinv wide": (lambda m, z: m.sum(m.imag(m.linalg.pinv(z) * CW[:, :3])), (3, 4)),
+    "lstsq, complex b": (lambda m, z: m.sum(m.real(m.linalg.lstsq(
+        z[:, :3], z[:, 3:] * (1 - 2j), rcond=None)[0] * CW[:3, :2])), (4, 5)),
+    "lstsq wide": (lambda m, z: m.sum(m.real(m.linalg.lstsq(
+        z[:, :4], z[:, 4:], rcond=None)[0] * CW[:, :1])), (3, 5)),
+}
+
+
+@pytest.mark.parametrize("name", COMPLEX_REFERENCE)
+def test_complex_input_values_and_gradients_match_jax(name):
+    f, shape = COMPLEX_REFERENCE[name]
+    rng = np.random.default_rng(11)
+    x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+    got = f(anp, x + 1j * y)
+    want = f(jnp, x + 1j * y)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    got_grads = _grad(lambda x, y: f(anp, x + 1j * y), x, y)
+    want_grads = jax.grad(lambda x, y: f(jnp, x + 1j * y), argnums=(0, 1))(x, y)
+    for g, h in zip(got_grads, want_grads):
+        np.testing.assert_allclose(g, h, rtol=1e-8, atol=1e-10)
+    check_grads(lambda x, y: f(anp, x + 1j * y), (x, y), order=2)
+
+
+def test_complex_hermitian_gradients_are_hermitian_projections():
+    """eigvalsh of a Hermitian H: d sum(w * c) = Re tr(V diag(c) V^H dH), so the gradient with
+    respect to the real and imaginary parts of H (read as a Hermitian matrix) is the real and
+    imaginary part of the Hermitian V diag(c) V^H."""
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    h = z + np.conj(z.T)
+    c = np.array([0.5, -1.0, 2.0])
+    gx, gy = _grad(lambda x, y: anp.sum(L.eigvalsh(x + 1j * y) * c), h.real, h.imag)
+    w, v = np.linalg.eigh(h)
+    p = (v * c) @ np.conj(v.T)
+    np.testing.assert_allclose(gx + 1j * gy, p, rtol=1e-10, atol=1e-12)

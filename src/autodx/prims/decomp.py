@@ -8,11 +8,13 @@ way. The functions of one or two outputs (`eigvalsh`, `svdvals`) are primitives 
 (LAPACK computes them differently, and faster), whose rules call the full decomposition.
 
 Rules follow Giles (2008), "An extended collection of matrix derivative results", and are
-written with autodx ops so that they have derivatives too. Symmetric input (cholesky, eigh,
+written with autodx ops so that they have derivatives too. Hermitian input (cholesky, eigh,
 eigvalsh, svd/svdvals with hermitian=True) is differentiated as PyTorch and JAX do: as a
-function of symmetric matrices, so tangents and gradients are symmetrized (`sym`), although
-NumPy reads only one triangle. `eig` works for real and complex input; the others
-differentiate real input only (`real_only`).
+function of Hermitian matrices, so tangents and gradients are projected on them (`sym`),
+although NumPy reads only one triangle. All differentiate complex input too. The engine
+pairs a cotangent g with a tangent t as Re(sum(g * t)), without conjugation, so a VJP is the
+conjugate of the adjoint (for the pairing Re tr(g^H t): the real formula with ^H for ^T)
+taken at the conjugated cotangent (`cj`).
 
 NOTE (degenerate spectra): the eigenvectors of eigh and eig, and the singular vectors of svd,
 have no derivative where two eigenvalues (singular values) are equal, nor the singular vectors
@@ -35,6 +37,7 @@ from . import elementwise as _ew
 from .elementwise import add, div, equal, mul, neg, sub, where
 from .index import concatenate
 from .linalg import (
+    cj,
     cols,
     diag_embed,
     diag_part,
@@ -42,8 +45,8 @@ from .linalg import (
     eye_like,
     linalg_batch,
     matmul,
+    mH,
     mT,
-    real_only,
     rows,
     solve,
     sym,
@@ -90,7 +93,7 @@ def _over_gaps(m, w):
 
 
 def _real_part_if_complex(x):
-    return _ew.real(x) if np.dtype(dtype_of(x)).kind == "c" else x
+    return _ew.real(x) if _is_complex(x) else x
 
 
 # ----------------------------------------------------------------------------- cholesky
@@ -113,23 +116,22 @@ def _phi(x):
 
 @cholesky_p.def_jvp
 def _cholesky_jvp(primals, tangents, *, upper):
-    # dL = L phi(L^-1 dA L^-T) (Murray 2016)
+    # dL = L phi(L^-1 dA L^-H) (Murray 2016)
     (a,), (t,) = primals, tangents
-    real_only(a, "cholesky")
     out = cholesky(a, upper)
-    low = mT(out) if upper else out
-    x = solve(low, mT(solve(low, sym(t))))
+    low = mH(out) if upper else out
+    x = solve(low, mH(solve(low, sym(t))))
     dl = matmul(low, _phi(x))
-    return out, mT(dl) if upper else dl
+    return out, mH(dl) if upper else dl
 
 
 @cholesky_p.def_vjp
 def _cholesky_vjp(needs, g, out, a, *, upper):
-    # gA = sym(L^-T phi(L^T gL) L^-1)
-    real_only(a, "cholesky")
-    low, gl = (mT(out), mT(g)) if upper else (out, g)
-    z = solve(mT(low), _phi(matmul(mT(low), gl)))
-    return (sym(mT(solve(mT(low), mT(z)))),)
+    # The adjoint sym(L^-H phi(L^H gL) L^-1) of the conjugated cotangent, conjugated (see
+    # the module docstring)
+    low, gl = (mH(out), mH(g)) if upper else (out, g)
+    z = solve(mH(low), _phi(matmul(mH(low), cj(gl))))
+    return (cj(sym(mH(solve(mH(low), mH(z))))),)
 
 
 # ----------------------------------------------------------------------------- qr
@@ -154,7 +156,6 @@ def qr(a, mode: str = "reduced"):
 
 
 def _qr_differentiable(a, mode: str) -> None:
-    real_only(a, "qr")
     _, m, n = _stack_and_core(a)
     if mode == "complete" and m > n:
         raise NotImplementedError(
@@ -164,27 +165,34 @@ def _qr_differentiable(a, mode: str) -> None:
 
 
 def _qr_square_jvp(q, r, t):
-    """(dQ, dR) for A = Q R with R square: with C = Q^T dA R^-1 and Omega the antisymmetric
-    matrix with the strictly lower triangle of C, dR = (C - Omega) R, dQ = dA R^-1 - Q dR R^-1."""
+    """(dQ, dR) for A = Q R with R square: with C = Q^H dA R^-1 and Omega the skew-Hermitian
+    matrix with the strictly lower triangle of C and the diagonal i Im diag(C),
+    dR = (C - Omega) R, dQ = dA R^-1 - Q dR R^-1. NOTE: the diagonal of Omega keeps that of
+    R real, as LAPACK's (and so NumPy's and JAX's) R is; as JAX."""
     b = mT(solve(mT(r), mT(t)))  # dA R^-1
-    c = matmul(mT(q), b)
+    c = matmul(mH(q), b)
     low = mul(c, np.tri(shape_of(c)[-1], k=-1, dtype=dtype_of(c)))
-    omega = sub(low, mT(low))
+    omega = _plus_imag_diag(sub(low, mH(low)), c)
     return add(matmul(q, sub(omega, c)), b), matmul(sub(c, omega), r)
 
 
 def _qr_square_vjp(q, r, gq, gr):
-    """The transpose of `_qr_square_jvp`."""
-    m = sub(matmul(gr, mT(r)), matmul(mT(q), gq))
-    d = sub(m, mT(m))
-    gc = sub(m, mul(d, np.tri(shape_of(d)[-1], k=-1, dtype=dtype_of(d))))
+    """The adjoint of `_qr_square_jvp` (for the pairing Re tr(g^H t))."""
+    m = sub(matmul(gr, mH(r)), matmul(mH(q), gq))
+    d = sub(m, mH(m))
+    gc = sub(m, _plus_imag_diag(mul(d, np.tri(shape_of(d)[-1], k=-1, dtype=dtype_of(d))), m))
     gb = add(gq, matmul(q, gc))
-    return mT(solve(r, mT(gb)))  # gB R^-T
+    return mH(solve(r, mH(gb)))  # gB R^-H
+
+
+def _plus_imag_diag(x, c):
+    """x + i Im(diag(c)) on the diagonal: x itself for real c."""
+    return add(x, diag_embed(mul(1j, _ew.imag(diag_part(c))))) if _is_complex(c) else x
 
 
 @qr_p.def_jvp
 def _qr_jvp(primals, tangents, *, mode):
-    # A wide A = [X | Y] (m < n): Q, R_X = qr(X), R_Y = Q^T Y, so dR_Y = dQ^T Y + Q^T dY.
+    # A wide A = [X | Y] (m < n): Q, R_X = qr(X), R_Y = Q^H Y, so dR_Y = dQ^H Y + Q^H dY.
     (a,), (t,) = primals, tangents
     _qr_differentiable(a, mode)
     stack, m, n = _stack_and_core(a)
@@ -193,22 +201,23 @@ def _qr_jvp(primals, tangents, *, mode):
     if m >= n:
         return out, _pack(stack, list(_qr_square_jvp(q, r, t)))
     dq, drx = _qr_square_jvp(q, cols(r, None, m), cols(t, None, m))
-    dry = add(matmul(mT(dq), cols(a, m, None)), matmul(mT(q), cols(t, m, None)))
+    dry = add(matmul(mH(dq), cols(a, m, None)), matmul(mH(q), cols(t, m, None)))
     return out, _pack(stack, [dq, concatenate([drx, dry], len(stack) + 1)])
 
 
 @qr_p.def_vjp
 def _qr_vjp(needs, g, out, a, *, mode):
+    # The adjoint of the JVP at the conjugated cotangent, conjugated (see the docstring)
     _qr_differentiable(a, mode)
     stack, m, n = _stack_and_core(a)
     cores = _qr_cores(m, n, mode)
-    (q, r), (gq, gr) = _unpack(out, cores), _unpack(g, cores)
+    (q, r), (gq, gr) = _unpack(out, cores), _unpack(cj(g), cores)
     if m >= n:
-        return (_qr_square_vjp(q, r, gq, gr),)
+        return (cj(_qr_square_vjp(q, r, gq, gr)),)
     gry = cols(gr, m, None)
-    gq = add(gq, matmul(cols(a, m, None), mT(gry)))
+    gq = add(gq, matmul(cols(a, m, None), mH(gry)))
     gx = _qr_square_vjp(q, cols(r, None, m), gq, cols(gr, None, m))
-    return (concatenate([gx, matmul(q, gry)], len(stack) + 1),)
+    return (cj(concatenate([gx, matmul(q, gry)], len(stack) + 1)),)
 
 
 # ----------------------------------------------------------------------------- eigh
@@ -230,23 +239,26 @@ def eigh(a, uplo: str = "L"):
 
 @eigh_p.def_jvp
 def _eigh_jvp(primals, tangents, *, uplo):
-    # P = V^T dA V: dw = diag(P), dV = V (F o P) with F[i, j] = 1 / (w_j - w_i)
+    # P = V^H dA V: dw = Re diag(P), dV = V (F o P) with F[i, j] = 1 / (w_j - w_i) (NOTE: so
+    # V^H dV has a zero diagonal, fixing the free phases of complex eigenvectors, as JAX)
     (a,), (t,) = primals, tangents
-    real_only(a, "eigh")
     n = shape_of(a)[-1]
     out = bind(eigh_p, a, uplo=uplo)
     w, v = _unpack(out, [(n,), (n, n)])
-    p = matmul(matmul(mT(v), sym(t)), v)
-    return out, _pack(shape_of(a)[:-2], [diag_part(p), matmul(v, _over_gaps(p, w))])
+    p = matmul(matmul(mH(v), sym(t)), v)
+    dw = _real_part_if_complex(diag_part(p))
+    dv = matmul(v, _over_gaps(p, _real_part_if_complex(w)))
+    return out, _pack(shape_of(a)[:-2], [convert(dw, dtype_of(dv)), dv])
 
 
 @eigh_p.def_vjp
 def _eigh_vjp(needs, g, out, a, *, uplo):
-    real_only(a, "eigh")
+    # The adjoint of the JVP at the conjugated cotangent, conjugated (see the docstring)
     n = shape_of(a)[-1]
     (w, v), (gw, gv) = _unpack(out, [(n,), (n, n)]), _unpack(g, [(n,), (n, n)])
-    inner = add(diag_embed(gw), _over_gaps(matmul(mT(v), gv), w))
-    return (sym(matmul(matmul(v, inner), mT(v))),)
+    w, gw = _real_part_if_complex(w), _real_part_if_complex(gw)
+    inner = add(diag_embed(gw), _over_gaps(matmul(mH(v), cj(gv)), w))
+    return (cj(sym(matmul(matmul(v, inner), mH(v)))),)
 
 
 eigvalsh_p = Primitive("eigvalsh", lambda a, *, uplo: np.linalg.eigvalsh(a, UPLO=uplo))
@@ -260,16 +272,15 @@ def eigvalsh(a, uplo: str = "L"):
 @eigvalsh_p.def_jvp
 def _eigvalsh_jvp(primals, tangents, *, uplo):
     (a,), (t,) = primals, tangents
-    real_only(a, "eigvalsh")
     _, v = eigh(a, uplo)
-    return eigvalsh(a, uplo), sum(mul(v, matmul(sym(t), v)), (len(shape_of(a)) - 2,))
+    dw = sum(mul(cj(v), matmul(sym(t), v)), (len(shape_of(a)) - 2,))
+    return eigvalsh(a, uplo), _real_part_if_complex(dw)
 
 
 @eigvalsh_p.def_vjp
 def _eigvalsh_vjp(needs, g, out, a, *, uplo):
-    real_only(a, "eigvalsh")
     _, v = eigh(a, uplo)
-    return (matmul(mul(v, reshape(g, shape_of(g)[:-1] + (1, shape_of(g)[-1]))), mT(v)),)
+    return (cj(matmul(mul(v, _row(g)), mH(v))),)
 
 
 # ----------------------------------------------------------------------------- eig
@@ -369,37 +380,53 @@ def _nonzero(s, ds):
     return where(equal(s, 0), 0.0, ds)
 
 
-def _svd_tangents(u, s, vt, t):
-    """(dU, ds, dVt) of the thin SVD (Giles 2008; Townsend 2016): dS = U^T dA V,
-    dU = U (F o (dS S + S dS^T)) + (I - U U^T) dA V S^-1, and dV likewise, with
-    F[i, j] = 1 / (s_j^2 - s_i^2)."""
-    v, row, col, s2 = mT(vt), _row(s), _col(s), mul(s, s)
-    ds = matmul(matmul(mT(u), t), v)
+def _svd_tangents(u, s, vh, t):
+    """(dU, ds, dVh) of the thin SVD (Giles 2008; Townsend 2016): dS = U^H dA V,
+    dU = U (F o (dS S + S dS^H)) + (I - U U^H) dA V S^-1, and dV likewise, with
+    F[i, j] = 1 / (s_j^2 - s_i^2). NOTE: complex singular vectors have free phases (U D, V D
+    for a unitary diagonal D); as JAX, the tangent Im diag(dS) / s of that phase goes to U."""
+    v, row, col, s2 = mH(vh), _row(s), _col(s), mul(s, s)
+    ds = matmul(matmul(mH(u), t), v)
     ds_s, s_ds = mul(ds, row), mul(col, ds)
-    du = matmul(u, _over_gaps(add(ds_s, mT(ds_s)), s2))
-    dv = matmul(v, _over_gaps(add(s_ds, mT(s_ds)), s2))
-    m, n = shape_of(u)[-2], shape_of(vt)[-1]
+    du = matmul(u, _over_gaps(add(ds_s, mH(ds_s)), s2))
+    dv = matmul(v, _over_gaps(add(s_ds, mH(s_ds)), s2))
+    if _is_complex(ds):
+        du = add(du, mul(u, _row(_phase_over_s(diag_part(ds), s))))
+    m, n = shape_of(u)[-2], shape_of(vh)[-1]
     if m > n:
         du = add(du, divide_or_nan(sub(matmul(t, v), matmul(u, ds)), row))
     if n > m:
-        dv = add(dv, divide_or_nan(sub(matmul(mT(t), u), matmul(v, mT(ds))), row))
-    return du, _nonzero(s, diag_part(ds)), mT(dv)
+        dv = add(dv, divide_or_nan(sub(matmul(mH(t), u), matmul(v, mH(ds))), row))
+    return du, _nonzero(s, _real_part_if_complex(diag_part(ds))), mH(dv)
 
 
-def _svd_cotangent(u, s, vt, gu, gs, gvt):
-    """The transpose of `_svd_tangents`."""
-    v, gv, row, col, s2 = mT(vt), mT(gvt), _row(s), _col(s), mul(s, s)
-    ut_gu, vt_gv = matmul(mT(u), gu), matmul(vt, gv)
-    j, k = _over_gaps(ut_gu, s2), _over_gaps(vt_gv, s2)
-    inner = add(add(mul(add(j, mT(j)), row), mul(col, add(k, mT(k)))),
+def _svd_cotangent(u, s, vh, gu, gs, gvh):
+    """The transpose of `_svd_tangents`: its adjoint (Re tr(g^H t) pairing) at the conjugated
+    cotangents, conjugated (see the module docstring)."""
+    gu, gv = cj(gu), cj(mH(gvh))
+    v, row, col, s2 = mH(vh), _row(s), _col(s), mul(s, s)
+    uh_gu, vh_gv = matmul(mH(u), gu), matmul(vh, gv)
+    j, k = _over_gaps(uh_gu, s2), _over_gaps(vh_gv, s2)
+    inner = add(add(mul(add(j, mH(j)), row), mul(col, add(k, mH(k)))),
                 diag_embed(_nonzero(s, gs)))
-    ga = matmul(matmul(u, inner), vt)
-    m, n = shape_of(u)[-2], shape_of(vt)[-1]
+    if _is_complex(uh_gu):
+        inner = add(inner, diag_embed(_phase_over_s(diag_part(uh_gu), s)))
+    ga = matmul(matmul(u, inner), vh)
+    m, n = shape_of(u)[-2], shape_of(vh)[-1]
     if m > n:
-        ga = add(ga, matmul(divide_or_nan(sub(gu, matmul(u, ut_gu)), row), vt))
+        ga = add(ga, matmul(divide_or_nan(sub(gu, matmul(u, uh_gu)), row), vh))
     if n > m:
-        ga = add(ga, matmul(u, mT(divide_or_nan(sub(gv, matmul(v, vt_gv)), row))))
-    return ga
+        ga = add(ga, matmul(u, mH(divide_or_nan(sub(gv, matmul(v, vh_gv)), row))))
+    return cj(ga)
+
+
+def _phase_over_s(d, s):
+    """i Im(d) / s: the phase part of U's tangent (a self-adjoint map of d)."""
+    return divide_or_nan(mul(1j, _ew.imag(d)), s)
+
+
+def _is_complex(x) -> bool:
+    return np.dtype(dtype_of(x)).kind == "c"
 
 
 def _row(s):
@@ -420,10 +447,10 @@ def _svd_jvp(primals, tangents, *, full_matrices, hermitian):
     # orthonormal basis of a complement; as PyTorch, their derivative is taken as zero
     # (and their cotangent is ignored).
     (a,), (t,) = primals, tangents
-    real_only(a, "svd")
     stack, m, n = _stack_and_core(a)
     out = bind(svd_p, a, full_matrices=full_matrices, hermitian=hermitian)
     u, s, vt = _unpack(out, _svd_cores(m, n, full_matrices))
+    s = _real_part_if_complex(s)
     k = min(m, n)
     u, vt = _thin(u, vt, k)
     du, ds, dvt = _svd_tangents(u, s, vt, sym(t) if hermitian else t)
@@ -431,15 +458,15 @@ def _svd_jvp(primals, tangents, *, full_matrices, hermitian):
         du = concatenate([du, np.zeros(stack + (m, m - k), dtype_of(du))], len(stack) + 1)
     if full_matrices and n > k:
         dvt = concatenate([dvt, np.zeros(stack + (n - k, n), dtype_of(dvt))], len(stack))
-    return out, _pack(stack, [du, ds, dvt])
+    return out, _pack(stack, [du, convert(ds, dtype_of(du)), dvt])
 
 
 @svd_p.def_vjp
 def _svd_vjp(needs, g, out, a, *, full_matrices, hermitian):
-    real_only(a, "svd")
     _, m, n = _stack_and_core(a)
     cores = _svd_cores(m, n, full_matrices)
     (u, s, vt), (gu, gs, gvt) = _unpack(out, cores), _unpack(g, cores)
+    s, gs = _real_part_if_complex(s), _real_part_if_complex(gs)
     k = min(m, n)
     (u, vt), (gu, gvt) = _thin(u, vt, k), _thin(gu, gvt, k)
     ga = _svd_cotangent(u, s, vt, gu, gs, gvt)
@@ -458,16 +485,15 @@ def svdvals(a, hermitian: bool = False):
 @svdvals_p.def_jvp
 def _svdvals_jvp(primals, tangents, *, hermitian):
     (a,), (t,) = primals, tangents
-    real_only(a, "svdvals")
     s = svdvals(a, hermitian)
-    u, _, vt = svd(a, False, hermitian)
+    u, _, vh = svd(a, False, hermitian)
     t = sym(t) if hermitian else t
-    return s, _nonzero(s, sum(mul(u, matmul(t, mT(vt))), (len(shape_of(a)) - 2,)))
+    ds = sum(mul(cj(u), matmul(t, mH(vh))), (len(shape_of(a)) - 2,))
+    return s, _nonzero(s, _real_part_if_complex(ds))
 
 
 @svdvals_p.def_vjp
 def _svdvals_vjp(needs, g, out, a, *, hermitian):
-    real_only(a, "svdvals")
-    u, _, vt = svd(a, False, hermitian)
-    ga = matmul(mul(u, _row(_nonzero(out, g))), vt)
+    u, _, vh = svd(a, False, hermitian)
+    ga = cj(matmul(mul(u, _row(_nonzero(out, g))), vh))
     return (sym(ga) if hermitian else ga,)

@@ -6,8 +6,9 @@ All but matmul take stacks of matrices `(..., m, n)` as NumPy's linalg does, so 
 rule moves the batch axis to the front (`linalg_batch`). The rules are the standard matrix
 calculus ones (Giles 2008), written with these ops so that they have derivatives in turn.
 Those of inv, solve, det and slogdet are holomorphic (transposes, never conjugates, as the
-engine transposes without conjugation), so they hold for complex input too; pinv and lstsq
-differentiate real input only. The public functions are in numpy/linalg.py.
+engine transposes without conjugation), so they hold for complex input too; those of pinv and
+lstsq are not (they hold conjugate transposes, `mH`), and their VJPs are the conjugated
+adjoints at the conjugated cotangent (`cj`). The public functions are in numpy/linalg.py.
 """
 
 from __future__ import annotations
@@ -170,11 +171,21 @@ def expand2(x):
     return reshape(x, (*shape_of(x), 1, 1))
 
 
+def cj(x):
+    """The complex conjugate of complex x; real x as it is (its graph gains no op)."""
+    return _ew.conj(x) if np.dtype(dtype_of(x)).kind == "c" else x
+
+
+def mH(x):
+    """The conjugate transpose of each matrix of a stack (mT for real x)."""
+    return cj(mT(x))
+
+
 def sym(x):
-    """The symmetric part (x + x^T) / 2. NOTE: NumPy's functions of symmetric matrices read
-    one triangle; they are differentiated, as in PyTorch and JAX, as functions of symmetric
-    matrices (tangents and gradients are symmetrized)."""
-    return mul(add(x, mT(x)), 0.5)
+    """The Hermitian (for real x, symmetric) part (x + x^H) / 2. NOTE: NumPy's functions of
+    Hermitian matrices read one triangle; they are differentiated, as in PyTorch and JAX, as
+    functions of Hermitian matrices (tangents and gradients are projected on them)."""
+    return mul(add(x, mH(x)), 0.5)
 
 
 def divide_or_nan(x, d):
@@ -200,15 +211,6 @@ def result_dtype(*arrays) -> np.dtype:
     if any(d.kind not in "fc" for d in dtypes):
         dtypes.append(np.dtype(np.float64))
     return np.result_type(*[d for d in dtypes if d.kind in "fc"])
-
-
-def real_only(x, what: str) -> None:
-    """Refuse to differentiate a rule that is written for real input only."""
-    if np.dtype(dtype_of(x)).kind == "c":
-        raise NotImplementedError(
-            f"the derivative of {what} for complex input is not implemented in autodx (its "
-            "rule needs conjugate transposes); differentiate with real input, or split the "
-            "problem into real and imaginary parts")
 
 
 def linalg_batch(prim: Primitive, cores: tuple) -> Callable:
@@ -438,28 +440,28 @@ def pinv(a, rcond: float, hermitian: bool = False):
 def _pinv_jvp(primals, tangents, *, rcond, hermitian):
     # Golub & Pereyra (1973), valid where the rank is constant (NOTE: at a point where a
     # singular value crosses the cutoff the pseudo-inverse jumps and has no derivative):
-    # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X
+    # dX = -X dA X + X X^H dA^H (I - A X) + (I - X A) dA^H X^H X
     (a,), (t,) = primals, tangents
-    real_only(a, "pinv")
     x = pinv(a, rcond, hermitian)
     t = sym(t) if hermitian else t
-    tt = mT(t)
+    tt = mH(t)
     term1 = neg(matmul(matmul(x, t), x))
-    term2 = matmul(matmul(x, mT(x)), sub(tt, matmul(matmul(tt, a), x)))
-    term3 = matmul(sub(tt, matmul(x, matmul(a, tt))), matmul(mT(x), x))
+    term2 = matmul(matmul(x, mH(x)), sub(tt, matmul(matmul(tt, a), x)))
+    term3 = matmul(sub(tt, matmul(x, matmul(a, tt))), matmul(mH(x), x))
     return x, add(add(term1, term2), term3)
 
 
 @pinv_p.def_vjp
 def _pinv_vjp(needs, g, out, a, *, rcond, hermitian):
-    # the transpose: -X^T G X^T + (I - A X) G^T X X^T + X^T X G^T (I - X A)
-    real_only(a, "pinv")
-    x, xt, gt = out, mT(out), mT(g)
-    xxt, xtx = matmul(x, xt), matmul(xt, x)
-    term1 = neg(matmul(matmul(xt, g), xt))
-    term2 = sub(matmul(gt, xxt), matmul(a, matmul(x, matmul(gt, xxt))))
-    term3 = sub(matmul(xtx, gt), matmul(matmul(matmul(xtx, gt), x), a))
-    ga = add(add(term1, term2), term3)
+    # the transpose: the conjugate of the adjoint at the conjugated cotangent G (the engine
+    # pairs without conjugation), -X^H G X^H + (I - A X) G^H X X^H + X^H X G^H (I - X A)
+    x, xh, g = out, mH(out), cj(g)
+    gh = mH(g)
+    xxh, xhx = matmul(x, xh), matmul(xh, x)
+    term1 = neg(matmul(matmul(xh, g), xh))
+    term2 = sub(matmul(gh, xxh), matmul(a, matmul(x, matmul(gh, xxh))))
+    term3 = sub(matmul(xhx, gh), matmul(matmul(matmul(xhx, gh), x), a))
+    ga = cj(add(add(term1, term2), term3))
     return (sym(ga) if hermitian else ga,)
 
 
@@ -490,34 +492,33 @@ def lstsq(a, b, rcond: float):
 
 @lstsq_p.def_jvp
 def _lstsq_jvp(primals, tangents, *, rcond):
-    # x = A^+ b, so dx = A^+ (db - dA x) + A^+ A^+T dA^T r + (I - A^+ A) dA^T A^+T x with
+    # x = A^+ b, so dx = A^+ (db - dA x) + A^+ A^+H dA^H r + (I - A^+ A) dA^H A^+H x with
     # r = b - A x; NOTE: valid where the rank is constant, as pinv's.
     (a, b), (ta, tb) = primals, tangents
-    real_only(a, "lstsq")
     x, p = lstsq(a, b, rcond), pinv(a, rcond)
     if ta is None:
         return x, matmul(p, tb)
-    r, tat = sub(b, matmul(a, x)), mT(ta)
+    r, tah = sub(b, matmul(a, x)), mH(ta)
     rhs = neg(matmul(ta, x)) if tb is None else sub(tb, matmul(ta, x))
-    term2 = matmul(matmul(p, mT(p)), matmul(tat, r))
-    u = matmul(tat, matmul(mT(p), x))
+    term2 = matmul(matmul(p, mH(p)), matmul(tah, r))
+    u = matmul(tah, matmul(mH(p), x))
     term3 = sub(u, matmul(p, matmul(a, u)))
     return x, add(add(matmul(p, rhs), term2), term3)
 
 
 @lstsq_p.def_vjp
 def _lstsq_vjp(needs, g, out, a, b, *, rcond):
-    # the transpose: gb = A^+T g, gA = -gb x^T + r g^T A^+ A^+T + A^+T x g^T (I - A^+ A)
-    real_only(a, "lstsq")
-    p = pinv(a, rcond)
-    gb = matmul(mT(p), g)
+    # the transpose: the conjugate of the adjoint at the conjugated cotangent g (as pinv's),
+    # gb = A^+H g, gA = -gb x^H + r g^H A^+ A^+H + A^+H x g^H (I - A^+ A)
+    p, g = pinv(a, rcond), cj(g)
+    gb = matmul(mH(p), g)
     if not needs[0]:
-        return None, gb
-    r, gt = sub(b, matmul(a, out)), mT(g)
-    term2 = matmul(matmul(r, matmul(gt, p)), mT(p))
-    v = matmul(matmul(mT(p), out), gt)
+        return None, cj(gb)
+    r, gh = sub(b, matmul(a, out)), mH(g)
+    term2 = matmul(matmul(r, matmul(gh, p)), mH(p))
+    v = matmul(matmul(mH(p), out), gh)
     term3 = sub(v, matmul(matmul(v, p), a))
-    return add(add(neg(matmul(gb, mT(out))), term2), term3), gb
+    return cj(add(add(neg(matmul(gb, mH(out))), term2), term3)), cj(gb)
 
 
 # ----------------------------------------------------------------------------- rank, cond

@@ -55,7 +55,9 @@ def render() -> str:
              "Every function listed works on NumPy arrays, `ad.Tensor`s and inside every "
              "transformation (grad, jvp, vjp, vmap, jacfwd, jacrev, hessian), with derivatives of "
              "every order. *Dispatched from* lists the plain NumPy calls that reach it when given "
-             "a Tensor or a traced value.", ""]
+             "a Tensor or a traced value. Index arguments (integer arrays, masks, `take` "
+             "positions) are read as concrete values, so under `vmap` they must be the same for "
+             "every example.", ""]
     for ns, (spelling, _) in NAMESPACES.items():
         groups = [g for (space, _), g in by_fn.items() if space == ns and g[0].kind != "numpy"]
         own = sorted(e.name for e in ENTRIES if e.namespace == ns and e.kind == "numpy")

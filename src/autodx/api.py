@@ -28,6 +28,7 @@ from .core import (
     NotDifferentiableError,
     Tracer,
     dtype_of,
+    is_complex,
     shape_of,
 )
 from .forward import jvp_flat, zeros_like_value
@@ -146,19 +147,15 @@ def _split_aux(out, has_aux: bool, transform: str):
     return out[0], out[1]
 
 
-def _is_complex(x) -> bool:
-    return np.dtype(dtype_of(x)).kind == "c"
-
-
 def _check_holomorphic_inputs(leaves: list, holomorphic: bool, transform: str) -> None:
     """JAX's rule: holomorphic=True needs complex inputs; jacfwd without it needs real ones."""
     for i, x in enumerate(leaves):
-        if holomorphic and not _is_complex(x):
+        if holomorphic and not is_complex(x):
             raise ComplexDifferentiationError(
                 f"{transform} with holomorphic=True requires inputs with complex dtype, but "
                 f"input {i} has dtype {dtype_of(x)}. Convert it (x + 0j), or drop "
                 f"holomorphic=True to differentiate a function of real inputs.")
-        if transform == "jacfwd" and not holomorphic and _is_complex(x):
+        if transform == "jacfwd" and not holomorphic and is_complex(x):
             raise ComplexDifferentiationError(
                 f"jacfwd requires real-valued inputs, but input {i} has dtype {dtype_of(x)}. "
                 f"For a holomorphic function pass holomorphic=True; for a non-holomorphic "
@@ -169,11 +166,11 @@ def _check_holomorphic_inputs(leaves: list, holomorphic: bool, transform: str) -
 def _check_holomorphic_outputs(values: list, holomorphic: bool, transform: str) -> None:
     """JAX's rule: reverse-mode derivatives of complex outputs need holomorphic=True."""
     for v in values:
-        if holomorphic and not _is_complex(v):
+        if holomorphic and not is_complex(v):
             raise ComplexDifferentiationError(
                 f"{transform} with holomorphic=True requires outputs with complex dtype, but "
                 f"the function returned dtype {dtype_of(v)}.")
-        if not holomorphic and _is_complex(v) and transform != "jacfwd":
+        if not holomorphic and is_complex(v) and transform != "jacfwd":
             raise ComplexDifferentiationError(
                 f"{transform} requires real-valued outputs, but the function returned dtype "
                 f"{dtype_of(v)}. For a holomorphic function pass holomorphic=True; for a "

@@ -255,6 +255,23 @@ def array_assignment_error(shape: tuple) -> ArrayAssignmentError:
         f"x, ys) (on a traced or Tensor ys, ys = ys.at[i].set(x) too).")
 
 
+def concrete(x):
+    """x's NumPy value, through every trace (a BatchingError under vmap, where it differs
+    from example to example); non-tracers as they are. For what shapes depend on."""
+    return x.concrete() if isinstance(x, Tracer) else x
+
+
+def is_complex(x) -> bool:
+    return np.dtype(dtype_of(x)).kind == "c"
+
+
+def no_out(out, name: str) -> None:
+    """The `out=` argument NumPy functions take: refused, autodx never writes in place."""
+    if out is not None:
+        raise TypeError(f"{name}(..., out=...) is not supported: autodx never writes into an "
+                        f"existing array. Use the returned value: y = np.{name}(x, ...).")
+
+
 def dtype_of(value) -> np.dtype:
     if isinstance(value, (np.ndarray, np.generic, Tracer)):
         return value.dtype

@@ -15,7 +15,7 @@ import operator
 import numpy as np
 
 from .. import prims
-from ..core import BatchingError, Tracer, dtype_of, shape_of
+from ..core import BatchingError, Tracer, concrete, dtype_of, shape_of
 from ..prims import index as _index
 from ..prims import shape as _shape
 from ..registry import export, reexport
@@ -149,11 +149,6 @@ def empty_like(prototype, /, dtype=None, order="K", subok=True, shape=None, *, d
 
 # ----------------------------------------------------------------------------- ranges
 
-def _value(x):
-    """A concrete value, for what a result's shape depends on."""
-    return x.concrete() if isinstance(x, Tracer) else x
-
-
 def _dtype_or_weak(x):
     """What np.result_type should see: the dtype of arrays, Python numbers as they are."""
     return dtype_of(x) if isinstance(x, (Tracer, np.ndarray, np.generic)) else x
@@ -167,10 +162,10 @@ def arange(start_or_stop, /, stop=None, step=1, *, dtype=None, device=None, like
     if not any(isinstance(v, Tracer) for v in args):
         return np.arange(start_or_stop, stop, step, dtype=dtype, device=device, like=like)
     start, stop = (0, start_or_stop) if stop is None else (start_or_stop, stop)
-    n = len(np.arange(_value(start), _value(stop), _value(step)))
+    n = len(np.arange(concrete(start), concrete(stop), concrete(step)))
     kind = np.result_type(*[_dtype_or_weak(v) for v in (start, stop, step)])
     if dtype is not None and np.dtype(dtype).kind not in "fc" or kind.kind not in "fc":
-        return np.arange(_value(start), _value(stop), _value(step), dtype=dtype)
+        return np.arange(concrete(start), concrete(stop), concrete(step), dtype=dtype)
     out = prims.add(start, prims.mul(np.arange(n, dtype=kind), step))
     return out if dtype is None else prims.convert(out, dtype)
 
@@ -187,7 +182,7 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     if dtype is not None and np.issubdtype(dtype, np.integer):
         # NOTE: integer samples carry no derivative, so they are NumPy's, from the values
-        return np.linspace(_value(start), _value(stop), num, endpoint, retstep, dtype, axis)
+        return np.linspace(concrete(start), concrete(stop), num, endpoint, retstep, dtype, axis)
     div = num - 1 if endpoint else num
     dt = np.result_type(_dtype_or_weak(start), _dtype_or_weak(stop), 1.0)
     start, stop = prims.convert(asarray(start), dt), prims.convert(asarray(stop), dt)
@@ -228,7 +223,7 @@ def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None, axi
     if not _traced((start, stop)):
         return np.geomspace(start, stop, num, endpoint, dtype, axis)
     try:
-        zero = np.any(_value(start) == 0) or np.any(_value(stop) == 0)
+        zero = np.any(concrete(start) == 0) or np.any(concrete(stop) == 0)
     except BatchingError:  # values that differ from example to example go unchecked
         zero = False
     if zero:

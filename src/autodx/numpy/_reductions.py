@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .. import prims
-from ..core import BatchingError, Tracer, dtype_of, shape_of
+from ..core import BatchingError, Tracer, concrete, dtype_of, no_out, shape_of
 from ..prims import reduce as _reduce
 from ..prims import sort as _sort
 from ..prims.elementwise import imag, real
@@ -59,12 +59,6 @@ def reduction(fn=None, *, name: str | None = None, aliases: tuple = (), numpy=DE
     method = reduce_method(fn, default_axis)
     return export(fn, name=name, aliases=aliases, numpy=numpy, kind=kind,
                   method={m: method for m in ((name,) if methods is None else methods)})
-
-
-def no_out(out, name: str) -> None:
-    if out is not None:
-        raise TypeError(f"{name}(..., out=...) is not supported: autodx never writes into an "
-                        f"existing array. Use the returned value: y = np.{name}(x, ...).")
 
 
 def _refuse(name: str, out=None, where=None) -> None:
@@ -592,7 +586,7 @@ def _nan_arg_extreme(name: str, fn, fill: float, x, axis, out, keepdims):
         return fn(x, axis, keepdims=keepdims)
     nan = _is_nan(x)
     try:
-        if np.any(_sort.concrete_value(all_(nan, axis))):
+        if np.any(concrete(all_(nan, axis))):
             raise ValueError(f"{name}: All-NaN slice encountered (shape {shape_of(x)}, "
                              f"axis={axis!r})")
     except BatchingError:  # NOTE: under vmap the values are unknown, so there is no check

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import prims
-from ..core import Tracer, dtype_of, shape_of
+from ..core import Tracer, dtype_of, no_out, shape_of
 from ..prims import index as _index
 from ..registry import export, reexport
 from ._axes import axes, ndim, new_shape, one_axis, size
@@ -38,12 +38,6 @@ def as_array(x):
     from ._creation import asarray  # a call-time import: _creation builds on this module
 
     return asarray(x)
-
-
-def _no_out(out, name: str) -> None:
-    if out is not None:
-        raise TypeError(f"{name}(..., out=...) is not supported: autodx never writes into an "
-                        f"existing array. Use the returned value: y = np.{name}(...).")
 
 
 def _static_ints(value, name: str) -> np.ndarray:
@@ -252,7 +246,7 @@ def _cast_all(arrays: list, dtype, casting: str) -> list:
 @export
 def concatenate(arrays: Sequence, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays along an existing axis (axis=None: of the flattened arrays)."""
-    _no_out(out, "concatenate")
+    no_out(out, "concatenate")
     arrays = [as_array(a) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to concatenate")
@@ -280,7 +274,7 @@ def concatenate(arrays: Sequence, /, axis=0, out=None, *, dtype=None, casting="s
 @export
 def stack(arrays: Sequence, axis: int = 0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays of one shape along a new axis."""
-    _no_out(out, "stack")
+    no_out(out, "stack")
     arrays = [as_array(a) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to stack")
@@ -619,7 +613,7 @@ def getitem(x, index):
 def take(a, indices, axis=None, out=None, mode: str = "raise"):
     """Elements at `indices` along `axis` (of the flattened array by default); mode 'raise'
     checks the indices, 'wrap' and 'clip' bring them into range."""
-    _no_out(out, "take")
+    no_out(out, "take")
     a = as_array(a)
     if axis is None:
         a, axis = ravel(a), 0
@@ -660,7 +654,7 @@ def take_along_axis(arr, indices, axis=-1):
     condition, self, axis, out)})
 def compress(condition, a, axis=None, out=None):
     """The slices of `a` along `axis` where the 1-D `condition` holds."""
-    _no_out(out, "compress")
+    no_out(out, "compress")
     condition = np.asarray(condition)
     if condition.ndim != 1:
         raise ValueError("condition must be a 1-d array")

@@ -32,7 +32,7 @@ from ..registry import reexport as _reexport
 from . import _products
 from ._axes import one_axis
 from ._reductions import amax, amin, no_out
-from ._shapes import moveaxis, ravel, reshape, swapaxes, transpose
+from ._shapes import as_array, moveaxis, ravel, reshape, swapaxes, transpose
 
 LinAlgError = np.linalg.LinAlgError
 _reexport("numpy.linalg", np.linalg, "LinAlgError")
@@ -71,13 +71,9 @@ def _linalg_export(fn):
 
 # ----------------------------------------------------------------------------- checks
 
-def _array(x):
-    return x if isinstance(x, (Tracer, np.ndarray, np.generic)) else np.asarray(x)
-
-
 def _matrices(a, name: str, square: bool = False, arg: str = "a"):
     """`a` as an array, checked to be a matrix or a stack of them (square ones if asked)."""
-    a = _array(a)
+    a = as_array(a)
     shape = shape_of(a)
     if len(shape) < 2:
         raise LinAlgError(f"{name}: {len(shape)}-dimensional array given. Array must be at "
@@ -126,7 +122,7 @@ def solve(a, b):
 
     >>> ad.numpy.linalg.solve(np.eye(2) * 2.0, np.array([1.0, 2.0]))  # [0.5, 1.0]
     """
-    a, b = _matrices(a, "solve", square=True), _array(b)
+    a, b = _matrices(a, "solve", square=True), as_array(b)
     m, sb = shape_of(a)[-1], shape_of(b)
     if len(sb) == 1 and sb[0] == m:
         return prims.getitem(_linalg.solve(a, reshape(b, (m, 1))), (Ellipsis, 0))
@@ -165,7 +161,7 @@ def lstsq(a, b, rcond=None):
 
     >>> x, res, rank, s = ad.numpy.linalg.lstsq(np.ones((3, 1)), np.array([1.0, 2.0, 3.0]))
     """
-    a, b = _array(a), _array(b)
+    a, b = as_array(a), as_array(b)
     sa, sb = shape_of(a), shape_of(b)
     for arg, shape in (("a", sa), ("b", sb)):
         if len(shape) != 2 and not (arg == "b" and len(shape) == 1):
@@ -205,7 +201,7 @@ def tensorsolve(a, b, axes=None):
 
     >>> ad.numpy.linalg.tensorsolve(np.eye(6).reshape(2, 3, 6), np.ones((2, 3))).shape  # (6,)
     """
-    a, b = _array(a), _array(b)
+    a, b = as_array(a), as_array(b)
     an, bn = len(shape_of(a)), len(shape_of(b))
     if axes is not None:
         order = list(range(an))
@@ -228,7 +224,7 @@ def tensorinv(a, ind: int = 2):
 
     >>> ad.numpy.linalg.tensorinv(np.eye(4).reshape(4, 2, 2), ind=1).shape  # (2, 2, 4)
     """
-    a = _array(a)
+    a = as_array(a)
     shape = shape_of(a)
     if ind <= 0:
         raise ValueError(f"Invalid ind argument ({ind}): it must be positive")
@@ -361,7 +357,7 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):  # noqa: N8
 
     >>> ad.numpy.linalg.matrix_rank(np.ones((3, 3)))  # 1
     """
-    A = _array(A)  # noqa: N806
+    A = as_array(A)  # noqa: N806
     if len(shape_of(A)) < 2:  # NumPy's rank of a vector or scalar: 1 unless all zero
         nonzero = prims.greater(prims.sum(prims.not_equal(ravel(A), 0), (0,)), 0)
         return prims.convert(nonzero, np.intp) if isinstance(nonzero, Tracer) else int(nonzero)
@@ -454,7 +450,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):  # noqa: A002 - NumPy'
 
     >>> ad.numpy.linalg.norm(np.array([3.0, 4.0]))  # 5.0
     """
-    x = _inexact(_array(x))
+    x = _inexact(as_array(x))
     nd = len(shape_of(x))
     if axis is None:
         if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):
@@ -486,7 +482,7 @@ def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):  # noqa: A00
 
     >>> ad.numpy.linalg.vector_norm(np.ones((2, 2)), ord=1)  # 4.0
     """
-    x = _array(x)
+    x = as_array(x)
     shape = shape_of(x)
     if axis is None:
         y, along = ravel(x), 0
@@ -556,7 +552,7 @@ def multi_dot(arrays, *, out=None):
     >>> ad.numpy.linalg.multi_dot([np.ones(2), np.eye(2), np.ones(2)])  # 2.0
     """
     no_out(out, "linalg.multi_dot")
-    arrays = [_array(a) for a in arrays]
+    arrays = [as_array(a) for a in arrays]
     if len(arrays) < 2:
         raise ValueError(f"multi_dot: Expecting at least two arrays (got {len(arrays)}).")
     if len(arrays) == 2:
@@ -612,7 +608,7 @@ def matmul(x1, x2, /):
 @_linalg_export
 def outer(x1, x2, /):
     """The outer product of two 1-D arrays."""
-    x1, x2 = _array(x1), _array(x2)
+    x1, x2 = as_array(x1), as_array(x2)
     n1, n2 = len(shape_of(x1)), len(shape_of(x2))
     if n1 != 1 or n2 != 1:
         raise ValueError(f"Input arrays must be one-dimensional, but they are x1.ndim={n1} "
@@ -623,7 +619,7 @@ def outer(x1, x2, /):
 @_linalg_export
 def vecdot(x1, x2, /, *, axis: int = -1):
     """The dot product of the vectors along `axis` (conjugating x1), broadcast."""
-    x1, x2 = _array(x1), _array(x2)
+    x1, x2 = as_array(x1), as_array(x2)
     x1 = moveaxis(x1, one_axis(axis, len(shape_of(x1))), -1)
     x2 = moveaxis(x2, one_axis(axis, len(shape_of(x2))), -1)
     if shape_of(x1)[-1] != shape_of(x2)[-1]:
@@ -638,7 +634,7 @@ def vecdot(x1, x2, /, *, axis: int = -1):
 @_linalg_export
 def matrix_transpose(x, /):
     """Each matrix of a stack transposed (the last two axes swapped)."""
-    x = _array(x)
+    x = as_array(x)
     if len(shape_of(x)) < 2:
         raise ValueError(f"Input array must be at least 2-dimensional (got shape "
                          f"{shape_of(x)})")
@@ -660,7 +656,7 @@ def diagonal(x, /, *, offset: int = 0):
 @_linalg_export
 def cross(x1, x2, /, *, axis: int = -1):
     """The cross product of 3-vectors along `axis`, broadcast."""
-    x1, x2 = _array(x1), _array(x2)
+    x1, x2 = as_array(x1), as_array(x2)
     n1, n2 = shape_of(x1)[axis], shape_of(x2)[axis]
     if n1 != 3 or n2 != 3:
         raise ValueError(f"Both input arrays must be (arrays of) 3-dimensional vectors, but "

@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from ..core import Primitive, bind, dtype_of, shape_of
+from ..core import Primitive, bind, dtype_of, is_complex, shape_of
 from . import elementwise as _ew
 from .elementwise import add, div, equal, mul, neg, sub, where
 from .index import concatenate
@@ -93,7 +93,7 @@ def _over_gaps(m, w):
 
 
 def _real_part_if_complex(x):
-    return _ew.real(x) if _is_complex(x) else x
+    return _ew.real(x) if is_complex(x) else x
 
 
 # ----------------------------------------------------------------------------- cholesky
@@ -187,7 +187,7 @@ def _qr_square_vjp(q, r, gq, gr):
 
 def _plus_imag_diag(x, c):
     """x + i Im(diag(c)) on the diagonal: x itself for real c."""
-    return add(x, diag_embed(mul(1j, _ew.imag(diag_part(c))))) if _is_complex(c) else x
+    return add(x, diag_embed(mul(1j, _ew.imag(diag_part(c))))) if is_complex(c) else x
 
 
 @qr_p.def_jvp
@@ -390,7 +390,7 @@ def _svd_tangents(u, s, vh, t):
     ds_s, s_ds = mul(ds, row), mul(col, ds)
     du = matmul(u, _over_gaps(add(ds_s, mH(ds_s)), s2))
     dv = matmul(v, _over_gaps(add(s_ds, mH(s_ds)), s2))
-    if _is_complex(ds):
+    if is_complex(ds):
         du = add(du, mul(u, _row(_phase_over_s(diag_part(ds), s))))
     m, n = shape_of(u)[-2], shape_of(vh)[-1]
     if m > n:
@@ -409,7 +409,7 @@ def _svd_cotangent(u, s, vh, gu, gs, gvh):
     j, k = _over_gaps(uh_gu, s2), _over_gaps(vh_gv, s2)
     inner = add(add(mul(add(j, mH(j)), row), mul(col, add(k, mH(k)))),
                 diag_embed(_nonzero(s, gs)))
-    if _is_complex(uh_gu):
+    if is_complex(uh_gu):
         inner = add(inner, diag_embed(_phase_over_s(diag_part(uh_gu), s)))
     ga = matmul(matmul(u, inner), vh)
     m, n = shape_of(u)[-2], shape_of(vh)[-1]
@@ -423,10 +423,6 @@ def _svd_cotangent(u, s, vh, gu, gs, gvh):
 def _phase_over_s(d, s):
     """i Im(d) / s: the phase part of U's tangent (a self-adjoint map of d)."""
     return divide_or_nan(mul(1j, _ew.imag(d)), s)
-
-
-def _is_complex(x) -> bool:
-    return np.dtype(dtype_of(x)).kind == "c"
 
 
 def _row(s):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..core import Primitive, Tracer, bind, dtype_of, shape_of
+from ..core import Primitive, bind, concrete, dtype_of, is_complex, no_out, shape_of
 from ..registry import DEFAULT, export
 from .shape import convert, moveaxis, reshape
 
@@ -227,21 +227,6 @@ def linear_unary(name: str, impl: Callable, transpose: Callable, **export_kw) ->
     prim.vjp = _named(lambda needs, g, out, x: (transpose(g, x),), f"_{name}_vjp")
     return _wrapper(prim, 1, export_kw.get("public"), export_kw.get("numpy", DEFAULT),
                     export_kw.get("method"), export_kw.get("doc"))
-
-
-def _is_complex(x) -> bool:
-    return dtype_of(x).kind == "c"
-
-
-def _concrete(x):
-    """The NumPy value of x (a tracer's through every trace; refused under vmap)."""
-    return x.concrete() if isinstance(x, Tracer) else x
-
-
-def _no_out(out, name: str) -> None:
-    if out is not None:
-        raise TypeError(f"{name}(..., out=...) is not supported: autodx never writes into an "
-                        f"existing array. Use the returned value: y = np.{name}(x, ...).")
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -476,13 +461,13 @@ def _abs_jvp(primals, tangents):
     # 1); for complex z, d|z| = Re(conj(sign(z)) dz), also 0 at z == 0.
     (x,), (t,) = primals, tangents
     s = sign(x)
-    return abs(x), real(mul(t, conj(s))) if _is_complex(x) else mul(t, s)
+    return abs(x), real(mul(t, conj(s))) if is_complex(x) else mul(t, s)
 
 
 @abs.prim.def_vjp
 def _abs_vjp(needs, g, out, x):
     s = sign(x)
-    return (mul(g, conj(s) if _is_complex(x) else s),)
+    return (mul(g, conj(s) if is_complex(x) else s),)
 
 
 fabs = unary("fabs", np.fabs, d=lambda x, out: sign(x))  # NOTE: 0 at 0, as abs
@@ -503,7 +488,7 @@ def _sign_jvp(primals, tangents):
     # (dz - s Re(conj(s) dz)) / |z| with s = sign(z); taken as 0 at z == 0 (PyTorch's sgn).
     (x,), (t,) = primals, tangents
     out = sign(x)
-    if not _is_complex(x):
+    if not is_complex(x):
         return out, _zeros(t)
     at_zero, r = _complex_sign_parts(x, out)
     return out, where(at_zero, 0.0, div(sub(t, mul(out, real(mul(conj(out), t)))), r))
@@ -511,7 +496,7 @@ def _sign_jvp(primals, tangents):
 
 @sign.prim.def_vjp
 def _sign_vjp(needs, g, out, x):
-    if not _is_complex(x):
+    if not is_complex(x):
         return (_zeros(g),)
     at_zero, r = _complex_sign_parts(x, out)
     return (where(at_zero, 0.0, div(sub(g, mul(conj(out), real(mul(g, out)))), r)),)
@@ -562,7 +547,7 @@ real = linear_unary("real", np.real, lambda g, x: g,  # the engine casts g to x'
                     method={"real": property(lambda self: real(self))})
 # imag(t) = Re(-i t): the transpose is -i g; for a real input, imag is the constant 0.
 imag = linear_unary("imag", np.imag,
-                    lambda g, x: mul(g, -1j) if _is_complex(x) else _zeros(g),
+                    lambda g, x: mul(g, -1j) if is_complex(x) else _zeros(g),
                     method={"imag": property(lambda self: imag(self))})
 conj = linear_unary("conj", np.conjugate, lambda g, x: conj(g), public=("conj", "conjugate"),
                     method=("conj", "conjugate"))
@@ -597,7 +582,7 @@ def round_(a, decimals: int = 0, out=None):
 
     >>> ad.numpy.round(np.array([0.5, 1.25]), 1)  # array([0.5, 1.2])
     """
-    _no_out(out, "round")
+    no_out(out, "round")
     return bind(_round.prim, a, decimals=operator.index(decimals))
 
 
@@ -673,7 +658,7 @@ def clip(a, a_min=_NOT_GIVEN, a_max=_NOT_GIVEN, out=None, *, min=_NOT_GIVEN,  # 
 
     >>> ad.numpy.clip(np.array([-2.0, 0.5, 3.0]), 0, 1)  # array([0. , 0.5, 1. ])
     """
-    _no_out(out, "clip")
+    no_out(out, "clip")
     if a_min is _NOT_GIVEN and a_max is _NOT_GIVEN:
         a_min, a_max = (None if b is _NOT_GIVEN else b for b in (min, max))
     elif a_min is _NOT_GIVEN or a_max is _NOT_GIVEN:
@@ -782,7 +767,7 @@ def allclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = F
 
     >>> ad.numpy.allclose([1.0, 2.0], [1.0, 2.0 + 1e-9])  # True
     """
-    return bool(np.all(_concrete(isclose(a, b, rtol, atol, equal_nan))))
+    return bool(np.all(concrete(isclose(a, b, rtol, atol, equal_nan))))
 
 
 # ----------------------------------------------------------------------------- where, select
@@ -798,7 +783,7 @@ def where(condition, x=_NOT_GIVEN, y=_NOT_GIVEN):
     >>> ad.numpy.where(np.array([True, False]), 1.0, -1.0)  # array([ 1., -1.])
     """
     if x is _NOT_GIVEN and y is _NOT_GIVEN:
-        return np.nonzero(_concrete(condition))
+        return np.nonzero(concrete(condition))
     if x is _NOT_GIVEN or y is _NOT_GIVEN:
         raise ValueError("either both or neither of x and y should be given")
     return bind(_where_p, condition, x, y)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import BatchingError, Primitive, Tracer, bind, shape_of
+from ..core import BatchingError, Primitive, bind, concrete, shape_of
 from .elementwise import equal, less, less_equal, not_equal, where
 from .reduce import batch_moving_axis, sum
 from .shape import broadcast_to, moveaxis, reshape
@@ -26,11 +26,6 @@ def _nondiff(name: str, impl) -> Primitive:
 def _leading(x, d, axis_size: int):
     """x with its batch axis first; an unbatched x broadcast to the batch."""
     return broadcast_to(x, (axis_size, *shape_of(x))) if d is None else moveaxis(x, d, 0)
-
-
-def concrete_value(x):
-    """x's value, through every trace (BatchingError under vmap: it differs per example)."""
-    return x.concrete() if isinstance(x, Tracer) else x
 
 
 # ----------------------------------------------------------------------------- argmax, argmin
@@ -135,7 +130,7 @@ def _argwhere_batch(axis_size, args, dims):
     # NOTE: the result's length depends on the values, so a batch stacks only when every
     # example has the same number of nonzero elements; otherwise it is a BatchingError.
     (x,), (d,) = args, dims
-    found = np.argwhere(np.moveaxis(concrete_value(x), d, 0))
+    found = np.argwhere(np.moveaxis(concrete(x), d, 0))
     counts = np.bincount(found[:, 0], minlength=axis_size)
     if len(set(counts.tolist())) > 1:
         raise BatchingError(
@@ -167,7 +162,7 @@ def unique(x, part: str, axis: int | None, equal_nan: bool, sorted: bool):  # no
 def _unique_batch(axis_size, args, dims, **params):
     # NOTE: data-dependent shapes: each example on its own, stacked when the shapes agree.
     (x,), (d,) = args, dims
-    found = [_unique_impl(e, **params) for e in np.moveaxis(concrete_value(x), d, 0)]
+    found = [_unique_impl(e, **params) for e in np.moveaxis(concrete(x), d, 0)]
     if len({f.shape for f in found}) > 1:
         raise BatchingError(
             f"unique under vmap needs results of the same shape in every example (it depends "

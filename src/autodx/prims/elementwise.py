@@ -426,11 +426,12 @@ hypot = binary("hypot", np.hypot, dx=lambda x, y, out: _hypot_partial(x, out),
                dy=lambda x, y, out: _hypot_partial(y, out), method=True)
 
 
-def _sigmoid(z):
-    """1 / (1 + exp(-z)), with neither branch of the where able to overflow."""
+def sigmoid(z):
+    """1 / (1 + exp(-z)), accurate in both tails: exp only sees -|z|, so nothing overflows.
+    (Also ad.nn.sigmoid and ad.scipy.special.expit.)"""
     nonneg = greater_equal(z, 0)
     e = exp(where(nonneg, neg(z), z))  # exp(-|z|), in (0, 1]
-    return where(nonneg, div(1.0, add(1.0, e)), div(e, add(1.0, e)))
+    return div(where(nonneg, 1.0, e), add(1.0, e))
 
 
 def _difference(x, y, scale=1.0):
@@ -443,11 +444,11 @@ def _difference(x, y, scale=1.0):
 
 # NOTE: d/dx logaddexp(x, y) = sigmoid(x - y), stable at +-1000 and in float32; equal
 # infinities split it 0.5/0.5 (PyTorch gives NaN there). logaddexp2's is sigmoid((x - y) ln 2).
-logaddexp = binary("logaddexp", np.logaddexp, dx=lambda x, y, out: _sigmoid(_difference(x, y)),
-                   dy=lambda x, y, out: _sigmoid(_difference(y, x)), method=True)
+logaddexp = binary("logaddexp", np.logaddexp, dx=lambda x, y, out: sigmoid(_difference(x, y)),
+                   dy=lambda x, y, out: sigmoid(_difference(y, x)), method=True)
 logaddexp2 = binary("logaddexp2", np.logaddexp2,
-                    dx=lambda x, y, out: _sigmoid(_difference(x, y, _LN2)),
-                    dy=lambda x, y, out: _sigmoid(_difference(y, x, _LN2)), method=True)
+                    dx=lambda x, y, out: sigmoid(_difference(x, y, _LN2)),
+                    dy=lambda x, y, out: sigmoid(_difference(y, x, _LN2)), method=True)
 
 # ----------------------------------------------------------------------------- abs and sign
 

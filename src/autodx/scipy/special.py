@@ -16,7 +16,7 @@ from .. import numpy as anp
 from ..core import shape_of
 from ..numpy._axes import axes
 from ..prims import stop_gradient
-from ..prims.elementwise import binary
+from ..prims.elementwise import binary, sigmoid
 from ..registry import export
 from ..registry import namespace as _namespace
 
@@ -87,10 +87,8 @@ def log_softmax(x, axis=None):
 
 @_special
 def expit(x):
-    """The logistic sigmoid 1 / (1 + exp(-x)), accurate in both tails: exp only sees -|x|."""
-    nonneg = anp.greater_equal(x, 0)
-    e = anp.exp(anp.where(nonneg, anp.negative(x), x))
-    return anp.divide(anp.where(nonneg, 1, e), anp.add(1, e))
+    """The logistic sigmoid 1 / (1 + exp(-x)), accurate in both tails."""
+    return sigmoid(x)
 
 
 @_special

@@ -72,8 +72,8 @@ def test_in_place_change_of_saved_tensor():
     h = anp.sin(x)
     out = (h * h).sum()
     h[0] = 0.0
-    with pytest.raises(RuntimeError, match=r"input 0 of MulBackward \(shape \(2,\), now at "
-                                           r"version 1\) was changed after .*clone"):
+    with pytest.raises(RuntimeError, match=r"input 0 of MulBackward \(shape \(2,\)\) was "
+                                           r"changed after .*clone"):
         out.backward()
 
 

@@ -16,21 +16,18 @@ from .tree import broadcast_prefix, tree_flatten, tree_unflatten
 
 
 class BatchTracer(Tracer):
-    __slots__ = ("val", "bdim")
+    __slots__ = ("bdim",)
 
     def __init__(self, trace: Trace, val, bdim: int):
-        self._trace, self.val, self.bdim = trace, val, bdim
-
-    def primal_value(self):
-        return self.val
+        self._trace, self._value, self.bdim = trace, val, bdim
 
     @property
     def shape(self) -> tuple:  # the shape of one example
-        shape = shape_of(self.val)
+        shape = shape_of(self._value)
         return shape[:self.bdim] + shape[self.bdim + 1:]
 
     def __repr__(self) -> str:
-        return f"BatchTracer(shape={self.shape}, batch axis {self.bdim} of {shape_of(self.val)})"
+        return f"BatchTracer(shape={self.shape}, batch axis {self.bdim} of {shape_of(self._value)})"
 
     def concrete(self):
         raise BatchingError(
@@ -43,18 +40,13 @@ class BatchTrace(Trace):
     __slots__ = ()
 
     def process_primitive(self, prim, args, params):
-        values, dims, batched = [], [], False
-        for a in args:
-            own = isinstance(a, BatchTracer) and a._trace is self
-            values.append(a.val if own else a)
-            dims.append(a.bdim if own else None)
-            batched = batched or own
+        values, dims, batched = self.lower(args, "bdim")
         if not batched:
             return bind(prim, *values, **params)  # the same for every example
         if prim.batch is None:
             raise BatchingError(f"primitive {prim.name!r} has no batching rule, so it cannot "
                                 "be used under vmap")
-        out, out_dim = prim.batch(self.main.payload, values, dims, **params)
+        out, out_dim = prim.batch(self.main.axis_size, values, dims, **params)
         return out if out_dim is None else BatchTracer(self, out, out_dim)
 
 
@@ -62,14 +54,15 @@ def vmap_flat(fun: Callable, args: Sequence, in_dims: Sequence, axis_size: int, 
     """Run `fun(*args)` once on the whole batch, argument i mapped along axis `in_dims[i]`
     (None: not mapped). `out_axes` (an int, None, or a prefix of the output tree) says where
     each output's batch axis goes (None: that output must not depend on the batch)."""
-    with new_main(BatchTrace, payload=axis_size) as main:
+    with new_main(BatchTrace, axis_size) as main:
         tracers = [x if d is None else BatchTracer(main.trace, x, d)
                    for x, d in zip(args, in_dims)]
         out = fun(*tracers)
         leaves, treedef = tree_flatten(out)
+        values, dims, _ = main.trace.lower(leaves, "bdim")
         results = []
         for i, (leaf, dest) in enumerate(zip(leaves, broadcast_prefix(out_axes, out))):
-            batched = isinstance(leaf, BatchTracer) and leaf._trace is main.trace
+            batched = dims[i] is not None
             if dest is not None and not -len(shape_of(leaf)) - 1 <= dest <= len(shape_of(leaf)):
                 raise BatchingError(f"out_axes={dest} is out of range for output {i}, which has "
                                     f"{len(shape_of(leaf))} dimensions per example")
@@ -79,7 +72,7 @@ def vmap_flat(fun: Callable, args: Sequence, in_dims: Sequence, axis_size: int, 
                                         "but it depends on the mapped inputs")
                 results.append(leaf)
             elif batched:
-                results.append(moveaxis(leaf.val, leaf.bdim, dest))
+                results.append(moveaxis(values[i], dims[i], dest))
             else:  # does not depend on the batch: every example gets the same value
                 shape = shape_of(leaf)
                 dest = dest % (len(shape) + 1)

@@ -17,7 +17,6 @@ import sys
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 
@@ -34,8 +33,9 @@ class NonScalarOutputError(TypeError, RuntimeError):
     """`grad`/`backward()` asked of an output with more than one element."""
 
 
-class ArgnumsError(ValueError):
-    """`argnums` names a positional argument the function was not given."""
+class ArgnumsError(TypeError, ValueError):
+    """`argnums` names a positional argument the function was not given: a TypeError as in
+    JAX 0.10 (older JAX raised ValueError, so `except ValueError` keeps working too)."""
 
 
 class FreedGraphError(RuntimeError):
@@ -127,12 +127,16 @@ _trace_ids = itertools.count()
 
 
 class MainTrace:
-    """One running transformation. `id` is never reused; `alive` turns False on exit."""
+    """One running transformation. `id` is never reused; `alive` turns False on exit, and
+    `trace` is dropped then, so no MainTrace <-> Trace cycle is left for the garbage collector
+    (an escaped tracer still reaches `alive` through its trace). `axis_size`: vmap's batch
+    size."""
 
-    __slots__ = ("level", "trace", "id", "alive", "payload")
+    __slots__ = ("level", "trace", "id", "alive", "axis_size")
 
-    def __init__(self, level: int, trace_type: type, payload: Any = None):
-        self.level, self.id, self.alive, self.payload = level, next(_trace_ids), True, payload
+    def __init__(self, level: int, trace_type: type, axis_size: int | None = None):
+        self.level, self.id, self.alive, self.axis_size = (
+            level, next(_trace_ids), True, axis_size)
         self.trace = trace_type(self)
 
     def __repr__(self) -> str:
@@ -154,11 +158,28 @@ class Trace:
     def process_primitive(self, prim: Primitive, args: tuple, params: dict):
         raise NotImplementedError
 
+    def lower(self, args, data: str) -> tuple[list, list, bool]:
+        """Split values for this trace: each one's value one level down, this trace's `data`
+        attribute of it (the tangent, node, batch axis), None for a constant, and whether any
+        is not None (tested here: `datas.count(None)` would compare tracers with ==)."""
+        values, datas, found = [], [], False
+        for a in args:
+            if isinstance(a, Tracer) and a._trace is self:
+                values.append(a._value)
+                d = getattr(a, data)
+                datas.append(d)
+                found = found or d is not None
+            else:
+                values.append(a)
+                datas.append(None)
+        return values, datas, found
+
 
 class Tracer:
-    """A value being traced by one `Trace`. Operators come from `numpy.ARRAY_METHODS`."""
+    """A value being traced by one `Trace`: `_value` is its value one level down (a tracer of
+    a lower trace, or an array). Operators come from `numpy.ARRAY_METHODS`."""
 
-    __slots__ = ("_trace",)
+    __slots__ = ("_trace", "_value")
     __array_priority__ = 1000
     __hash__ = object.__hash__  # `==` is elementwise, identity keeps tracers usable as keys
 
@@ -190,7 +211,7 @@ class Tracer:
 
     def primal_value(self):
         """The next value down (may itself be a tracer of a lower trace)."""
-        raise NotImplementedError
+        return self._value
 
     def concrete(self) -> np.ndarray:
         """The underlying NumPy value, through every trace (for control flow, printing);
@@ -299,15 +320,16 @@ _stack = _Stack()
 
 
 @contextmanager
-def new_main(trace_type: type, payload: Any = None):
+def new_main(trace_type: type, axis_size: int | None = None):
     """Push a fresh transformation on this thread's stack for the duration of the block."""
     mains = _stack.mains
-    main = MainTrace(len(mains) + 1, trace_type, payload)
+    main = MainTrace(len(mains) + 1, trace_type, axis_size)
     mains.append(main)
     try:
         yield main
     finally:
         main.alive = False
+        main.trace = None
         mains.remove(main)
 
 

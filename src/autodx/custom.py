@@ -17,8 +17,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from .api import jvp, vjp, vmap
-from .core import Primitive, Tracer, bind, shape_of
+from .core import Primitive, Tracer, bind, dtype_of, shape_of
 from .forward import zeros_like_value
 from .prims import broadcast_to, moveaxis
 from .tree import tree_flatten, tree_unflatten
@@ -171,14 +173,29 @@ def _custom_vjp_vjp(needs, g, out, *primals, call):
     fwd, bwd = call.rules
     _, residuals = fwd(*call.static, *call.args(primals))
     cts = bwd(*call.static, residuals, g)
-    if not isinstance(cts, tuple):
+    # None stands for a zero cotangent, also where an argument is a single array
+    flat = list(cts) if isinstance(cts, tuple) and len(cts) == len(primals) else (
+        tree_flatten(cts)[0])
+    if not isinstance(cts, tuple) or len(flat) != len(primals):
         raise TypeError(f"a custom_vjp bwd rule must return a tuple with one cotangent per "
-                        f"differentiable argument, got {type(cts).__name__}")
-    flat = tree_flatten(cts)[0]
-    if len(flat) != len(primals):
-        raise ValueError(f"the custom_vjp bwd rule returned {len(flat)} cotangents for "
-                         f"{len(primals)} differentiable inputs")
-    return tuple(flat)
+                        f"differentiable argument ({len(primals)} here, in the structure of the "
+                        f"arguments), got {type(cts).__name__} of {len(flat)}. Return e.g. "
+                        f"`return (g * 2.0,)` for one argument; None stands for a zero.")
+    return tuple(_bwd_cotangent(ct, x, i) for i, (ct, x) in enumerate(zip(flat, primals)))
+
+
+def _bwd_cotangent(ct, primal, i: int):
+    """A user's cotangent as the engine needs it: an array (or traced value) of the input's
+    shape and dtype; a Python number is accepted where the input is a scalar, as in JAX."""
+    if ct is None:
+        return None
+    if not isinstance(ct, Tracer):
+        ct = np.asarray(ct, dtype=dtype_of(primal))
+    if shape_of(ct) != shape_of(primal):
+        raise ValueError(f"the custom_vjp bwd rule returned a cotangent of shape "
+                         f"{shape_of(ct)} for argument {i}, which has shape {shape_of(primal)}: "
+                         f"return one cotangent of each argument's shape (no broadcasting).")
+    return ct
 
 
 @custom_vjp_p.def_batch

@@ -13,13 +13,10 @@ from .tree import tree_flatten, tree_unflatten
 
 
 class JVPTracer(Tracer):
-    __slots__ = ("primal", "tangent")
+    __slots__ = ("tangent",)
 
     def __init__(self, trace: Trace, primal, tangent):
-        self._trace, self.primal, self.tangent = trace, primal, tangent
-
-    def primal_value(self):
-        return self.primal
+        self._trace, self._value, self.tangent = trace, primal, tangent
 
 
 def zeros_like_value(x):
@@ -32,12 +29,7 @@ class JVPTrace(Trace):
     __slots__ = ()
 
     def process_primitive(self, prim, args, params):
-        primals, tangents, any_tangent = [], [], False
-        for a in args:
-            own = isinstance(a, JVPTracer) and a._trace is self
-            primals.append(a.primal if own else a)
-            tangents.append(a.tangent if own else None)
-            any_tangent = any_tangent or own and a.tangent is not None
+        primals, tangents, any_tangent = self.lower(args, "tangent")
         if prim.nondiff or not any_tangent:
             return bind(prim, *primals, **params)  # a constant to this trace
         if prim.jvp is not None:
@@ -66,13 +58,6 @@ def jvp_flat(fun: Callable, primals: list, tangents: list) -> tuple[object, obje
         tracers = [JVPTracer(main.trace, p, t) for p, t in zip(primals, tangents)]
         out = fun(*tracers)
         leaves, treedef = tree_flatten(out)
-        outs, out_tangents = [], []
-        for leaf in leaves:
-            if isinstance(leaf, JVPTracer) and leaf._trace is main.trace:
-                outs.append(leaf.primal)
-                out_tangents.append(zeros_like_value(leaf.primal) if leaf.tangent is None
-                                    else leaf.tangent)
-            else:
-                outs.append(leaf)
-                out_tangents.append(zeros_like_value(leaf))
+        outs, out_tangents, _ = main.trace.lower(leaves, "tangent")
+    out_tangents = [zeros_like_value(x) if t is None else t for x, t in zip(outs, out_tangents)]
     return tree_unflatten(treedef, outs), tree_unflatten(treedef, out_tangents)

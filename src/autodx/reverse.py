@@ -28,17 +28,19 @@ from .tree import tree_flatten
 
 class Node:
     """`prim(*primals, **params) = out`, with the nodes its inputs came from (`parents`, None
-    for constants). A leaf has `prim=None`; `target` is a weakref to its Tensor, if any.
-    The engine reads a node only through `parents`, `unpack()` and `free()`, so the tape of
-    Tensors can keep its nodes in a leaner form (`tensor.TensorNode`)."""
+    for constants). A leaf has `prim=None`; `target` is a weakref to its Tensor, if any;
+    `hooks` may replace the gradient arriving here. The engine takes the saved values only
+    through `unpack()`, so that the tape (`tensor.TensorNode`) can refuse inputs modified in
+    place since (`modified`: the clock time of the last such change to this node's value)."""
 
-    __slots__ = ("prim", "params", "primals", "out", "parents", "hooks", "target",
+    __slots__ = ("prim", "params", "primals", "out", "parents", "hooks", "target", "modified",
                  "__weakref__")
 
     def __init__(self, prim, params, primals, out, parents):
         self.prim, self.params, self.primals, self.out, self.parents = (
             prim, params, primals, out, parents)
         self.hooks = self.target = None
+        self.modified = 0
 
     @classmethod
     def leaf(cls, target=None) -> Node:
@@ -66,26 +68,19 @@ class Node:
 # ----------------------------------------------------------------------------- functional VJP
 
 class VJPTracer(Tracer):
-    __slots__ = ("_value", "_node")
+    __slots__ = ("_node",)
 
     def __init__(self, trace: Trace, value, node: Node | None):
         self._trace, self._value, self._node = trace, value, node
-
-    def primal_value(self):
-        return self._value
 
 
 class VJPTrace(Trace):
     __slots__ = ()
 
     def process_primitive(self, prim, args, params):
-        values, parents = [], []
-        for a in args:
-            own = isinstance(a, VJPTracer) and a._trace is self
-            values.append(a._value if own else a)
-            parents.append(a._node if own else None)
+        values, parents, differentiable = self.lower(args, "_node")
         out = bind(prim, *values, **params)
-        if prim.nondiff or parents.count(None) == len(parents):
+        if prim.nondiff or not differentiable:
             return out  # a constant to this trace
         check_has_vjp(prim)
         return VJPTracer(self, out, Node(prim, params, values, out, parents))
@@ -107,23 +102,11 @@ def vjp_flat(fun: Callable, primals: Sequence):
         leaves = [Node.leaf() for _ in primals]
         out = fun(*[VJPTracer(main.trace, x, leaf) for x, leaf in zip(primals, leaves)])
         flat, treedef = tree_flatten(out)
-        values, nodes = [], []
-        for x in flat:
-            own = isinstance(x, VJPTracer) and x._trace is main.trace
-            values.append(x._value if own else x)
-            nodes.append(x._node if own else None)
+        values, nodes, _ = main.trace.lower(flat, "_node")
     return values, nodes, treedef, leaves
 
 
 # ----------------------------------------------------------------------------- the engine
-
-def _fit(ct, primal):
-    """Sum a cotangent down to its primal's shape and cast it to the primal's dtype."""
-    shape = shape_of(primal)
-    if shape_of(ct) != shape:
-        ct = sum_to_shape(ct, shape)
-    return convert(ct, dtype_of(primal))
-
 
 def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                   capture: Sequence[Node] = (), on_leaf: Callable | None = None,
@@ -137,55 +120,22 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
     prune: run (and free) only the nodes through which a captured node is reached, as
         `autograd.grad` does; the rest of the graph stays usable.
     """
-    # Count, for every node, how many consumers will send it a cotangent.
-    pending: dict[Node, int] = {}
-    stack = [r for r in roots if r is not None]
-    seen = set(stack)
-    parents_of: dict[Node, list] | None = {} if prune else None
-    while stack:
-        node = stack.pop()
-        parents = node.parents
-        if parents_of is not None:
-            parents_of[node] = parents
-        for parent in parents:
-            if parent is not None:
-                pending[parent] = pending.get(parent, 0) + 1
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-    to_run = None
-    if prune:
-        capture_set = set(capture)
-        # PERF: when every leaf reached is captured, every node leads to one: nothing to prune
-        if not all(n in capture_set for n in parents_of if n.prim is None):
-            to_run = _to_run(roots, pending, parents_of, capture_set)
-
-    if len(roots) == 1:  # PERF: the usual single output
-        (root,), (ct,) = roots, cts
-        grads: dict[Node, object] = {} if root is None or ct is None else {root: ct}
-        ready = [] if root is None else [root]
-    else:
-        grads = {}
-        for root, ct in zip(roots, cts):
-            if root is not None and ct is not None:
-                grads[root] = add(grads[root], ct) if root in grads else ct
-        ready = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
+    pending = consumer_counts(roots)
+    to_run = nodes_leading_to(roots, pending, set(capture)) if prune else None
+    grads: dict[Node, object] = {}
+    for root, ct in zip(roots, cts):
+        if root is not None and ct is not None:
+            grads[root] = add(grads[root], ct) if root in grads else ct
+    ready = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
     captured = dict.fromkeys(capture)
-    pop, push, take, get = ready.pop, ready.append, grads.pop, grads.get  # PERF: hot loop
-
     while ready:
-        node = pop()
-        g = take(node, None)
-        if g is not None and node.hooks:
-            for hook in node.hooks:
-                result = hook(g)
-                g = g if result is None else result
-        if captured and node in captured:
+        node = ready.pop()
+        g = _run_hooks(node, grads.pop(node, None))
+        if node in captured:
             captured[node] = g
         if to_run is not None and node not in to_run:
             continue  # nothing captured lies behind it: leave it (and its graph) alone
-        prim = node.prim
-        if prim is None:
+        if node.prim is None:
             if on_leaf is not None and g is not None:
                 on_leaf(node, g)
             continue
@@ -196,20 +146,7 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                 "freed by the first backward(). Pass retain_graph=True to the first "
                 "backward()/autograd.grad() call if you need to go through it again.")
         if g is not None:
-            out = node.out
-            if wrap is not None:
-                primals = [wrap(v, p) for v, p in zip(primals, parents)]
-                out = wrap(out, node)
-            n = len(parents)  # PERF: spelled out for the usual one and two inputs
-            needs = (_ONE if n == 1 else (parents[0] is not None, parents[1] is not None)
-                     if n == 2 else tuple([p is not None for p in parents]))
-            for parent, ct, primal in zip(parents, prim.vjp(needs, g, out, *primals,
-                                                            **node.params), primals):
-                if ct is not None and parent is not None:
-                    if ct.shape != primal.shape or ct.dtype != primal.dtype:
-                        ct = _fit(ct, primal)
-                    prev = get(parent)
-                    grads[parent] = ct if prev is None else add(prev, ct)
+            _send_cotangents(node, g, primals, parents, grads, wrap)
         if not retain_graph:
             node.free()
         for parent in parents:
@@ -217,28 +154,81 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                 left = pending[parent] - 1
                 pending[parent] = left
                 if not left:
-                    push(parent)
+                    ready.append(parent)
     return [captured[node] for node in capture]
+
+
+def _run_hooks(node: Node, g):
+    """Each hook may replace the gradient arriving at `node` (None: keep it)."""
+    if g is not None and node.hooks:
+        for hook in node.hooks:
+            result = hook(g)
+            g = g if result is None else result
+    return g
+
+
+def _send_cotangents(node: Node, g, primals: list, parents: list, grads: dict, wrap) -> None:
+    """Run the node's VJP rule and add each input's cotangent to its parent's total."""
+    out = node.out
+    if wrap is not None:
+        primals = [wrap(v, p) for v, p in zip(primals, parents)]
+        out = wrap(out, node)
+    n = len(parents)  # PERF: spelled out for the usual one and two inputs
+    needs = (_ONE if n == 1 else (parents[0] is not None, parents[1] is not None) if n == 2
+             else tuple([p is not None for p in parents]))
+    cts = node.prim.vjp(needs, g, out, *primals, **node.params)
+    for parent, ct, primal in zip(parents, cts, primals):
+        if ct is not None and parent is not None:
+            if ct.shape != primal.shape or ct.dtype != primal.dtype:
+                ct = _fit(ct, primal)
+            prev = grads.get(parent)
+            grads[parent] = ct if prev is None else add(prev, ct)
 
 
 _ONE = (True,)
 
 
-def _to_run(roots, pending: dict, parents_of: dict, capture: set) -> set:
+def _fit(ct, primal):
+    """Sum a cotangent down to its primal's shape and cast it to the primal's dtype."""
+    shape = shape_of(primal)
+    if shape_of(ct) != shape:
+        ct = sum_to_shape(ct, shape)
+    return convert(ct, dtype_of(primal))
+
+
+def consumer_counts(roots: Sequence[Node]) -> dict[Node, int]:
+    """For every node behind `roots`, how many consumers will send it a cotangent: the walk
+    runs a node once all of them have (a reverse topological order without recursion)."""
+    pending: dict[Node, int] = {}
+    stack = [r for r in roots if r is not None]
+    seen = set(stack)
+    while stack:
+        for parent in stack.pop().parents:
+            if parent is not None:
+                pending[parent] = pending.get(parent, 0) + 1
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    return pending
+
+
+def nodes_leading_to(roots, pending: dict, capture: set) -> set | None:
     """The nodes behind which some captured node lies (children before parents, so one pass
-    over a topological order decides each from its parents)."""
+    over a topological order decides each from its parents); None when that is all of them."""
+    if all(n in capture for n in (*pending, *roots) if n is not None and n.prim is None):
+        return None  # PERF: every leaf reached is captured, so every node leads to one
     left, order = dict(pending), []
     queue = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
     while queue:
         node = queue.pop()
         order.append(node)
-        for parent in parents_of[node]:
+        for parent in node.parents:
             if parent is not None:
                 left[parent] -= 1
                 if not left[parent]:
                     queue.append(parent)
     to_run: set = set()
     for node in reversed(order):
-        if any(p in capture or p in to_run for p in parents_of[node] if p is not None):
+        if any(p in capture or p in to_run for p in node.parents if p is not None):
             to_run.add(node)
     return to_run

@@ -5,9 +5,10 @@ torch-style code and functional transforms mix freely. `requires_grad=True` give
 `Node`; every operation on such tensors records a `Node` (unless grad mode is off), and
 `backward` runs the same `backward_pass` as the functional `vjp`. With `create_graph=True` the
 rules receive Tensors, so the backward pass is itself recorded: `.backward` twice works.
-In-place operations compute out of place, then rebind the tensor (keeping a history of its
-nodes) and bump its version; a node whose rule reads a value changed after it was saved
-refuses to run (see `TensorNode`).
+In-place operations compute out of place, then rebind the tensor to the new value and node
+and bump its version; a node whose rule reads a value changed after it was saved refuses to
+run, as in PyTorch (see `TensorNode`). Nodes keep values and nodes, never the Tensors, so an
+intermediate Tensor is freed as soon as the user drops it.
 """
 
 from __future__ import annotations
@@ -109,86 +110,72 @@ class EagerTrace(Trace):
     __slots__ = ()
 
     def process_primitive(self, prim, args, params):
-        # PERF: the hot path of the torch face (one pass over the arguments; Tensors are the
-        # only tracers of this trace, and every other argument is a constant).
-        values, differentiable = [], False
+        # PERF: the hot path of the torch face, so `Trace.lower` spelled out in one pass that
+        # also notes the constant Tensors (Tensors are the only tracers of this trace).
+        values, parents, constants, differentiable = [], [], None, False
         for a in args:
             if a.__class__ is Tensor:
+                node = a._node
+                if node is None:
+                    constants = [(len(values), a)] + (constants or [])
+                else:
+                    differentiable = True
                 values.append(a._value)
-                differentiable = differentiable or a._node is not None
+                parents.append(node)
             else:
                 values.append(a)
+                parents.append(None)
         out = prim.impl(*values, **params)
-        if prim.nondiff or not _mode.enabled or not differentiable:
+        if prim.nondiff or not differentiable or not _mode.enabled:
             return Tensor._make(out, None)
         if prim.vjp is None:
             check_has_vjp(prim)
-        return Tensor._make(out, TensorNode(prim, params, args, out))
+        return Tensor._make(out, TensorNode(prim, params, values, out, parents, constants))
 
 
 # A clock that ticks at every in-place operation: a node made at time t knows that an input
-# whose `_modified` is later than t was changed after the node saved it.
+# modified later than t was changed after the node saved it (the input's node, or for a
+# constant Tensor the Tensor itself, holds the time of its last modification).
 _clock = [0]
 
 
 class TensorNode(Node):
-    """A tape node that keeps the operation's arguments (Tensors and constants) and reads
-    their values and nodes off them in backward, instead of copying them when it is made.
+    """A tape node: a `Node` that also remembers the clock time it was made (`stamp`) and
+    its constant Tensor inputs, so that it refuses to run, as PyTorch does, if its rule reads
+    an input that was modified in place after it was saved."""
 
-    PERF: no per-operation lists survive; the garbage collector scans every container that
-    survives, which costs more than re-reading the arguments. In-place operations rebind a
-    Tensor, so the node remembers the time it was made (`stamp`): for an input modified
-    later it finds the input's node of that time in the tensor's history, and it refuses to
-    run if its rule reads that input's value (as PyTorch does)."""
+    __slots__ = ("stamp", "constants")
 
-    __slots__ = ("args", "stamp")
-
-    def __init__(self, prim, params, args, out):
-        self.prim, self.params, self.args, self.out = prim, params, args, out
-        self.stamp, self.hooks, self.target = _clock[0], None, None
-
-    @property
-    def parents(self) -> list:  # shadows Node's slot
-        args, stamp = self.args, self.stamp
-        if args is None:
-            return []
-        return [None if a.__class__ is not Tensor else a._node if a._modified <= stamp
-                else a._node_at(stamp) for a in args]
+    def __init__(self, prim, params, primals, out, parents, constants):
+        super().__init__(prim, params, primals, out, parents)
+        self.stamp, self.constants = _clock[0], constants
 
     def unpack(self) -> tuple[list | None, list]:
-        args, stamp = self.args, self.stamp
-        if args is None:
-            return None, []
-        primals, parents, reads = [], [], None
-        for i, a in enumerate(args):
-            if a.__class__ is not Tensor:
-                primals.append(a)
-                parents.append(None)
-                continue
-            primals.append(a._value)
-            if a._modified <= stamp:
-                parents.append(a._node)
-                continue
-            parents.append(a._node_at(stamp))
-            reads = self._reads(args) if reads is None else reads
-            if reads[i]:
-                raise InPlaceModificationError(
-                    f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: input {i} of {self.name()} (shape {a.shape}, "
-                    f"now at version {a._version}) was changed after {self.name()} saved it. "
-                    f"Hint: compute the new value out of place (y = y + 1 instead of y += 1), "
-                    f"or .clone() the tensor before modifying it.")
-        return primals, parents
+        if _clock[0] > self.stamp and self.primals is not None:  # PERF: else nothing changed
+            stamp = self.stamp
+            for i, parent in enumerate(self.parents):
+                if parent is not None and parent.modified > stamp:
+                    self._check_not_read(i)
+            for i, t in self.constants or ():
+                if t._modified > stamp:
+                    self._check_not_read(i)
+        return self.primals, self.parents
 
-    def _reads(self, args) -> tuple:
-        """Which inputs' values the rule reads (mul: x * 2 never reads x)."""
+    def _check_not_read(self, i: int) -> None:
         reads = self.prim.reads_inputs
         if callable(reads):
-            return reads(tuple(a.__class__ is Tensor and a._node is not None for a in args))
-        return (bool(reads),) * len(args)
+            reads = reads(tuple(p is not None for p in self.parents))[i]
+        if reads:
+            raise InPlaceModificationError(
+                f"one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: input {i} of {self.name()} (shape "
+                f"{np.shape(self.primals[i])}) was changed after {self.name()} saved it. "
+                f"Hint: compute the new value out of place (y = y + 1 instead of y += 1), or "
+                f".clone() the tensor before modifying it.")
 
     def free(self) -> None:
-        self.args = self.out = None
+        super().free()
+        self.constants = None
 
 
 EAGER = MainTrace(0, EagerTrace)
@@ -221,15 +208,14 @@ class Tensor(Tracer):
     tensor(12.)
     """
 
-    # _version counts in-place modifications; _modified is the clock time of the last one and
-    # _history the (time, node before) of each that changed the node (see TensorNode)
-    __slots__ = ("_value", "_node", "_version", "_modified", "_history", "_grad",
-                 "__weakref__")
+    # _version counts in-place modifications; _modified is the clock time of the last one
+    # (see TensorNode)
+    __slots__ = ("_node", "_version", "_modified", "_grad", "__weakref__")
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self._trace, self._value, self._node = EAGER.trace, _to_array(data, dtype), None
         self._version = self._modified = 0
-        self._history = self._grad = None
+        self._grad = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -239,18 +225,7 @@ class Tensor(Tracer):
         t = object.__new__(cls)
         t._trace, t._value, t._node, t._grad = EAGER.trace, value, node, None
         t._version = t._modified = 0
-        t._history = None
         return t
-
-    def primal_value(self):
-        return self._value
-
-    def _node_at(self, time: int) -> Node | None:
-        """This tensor's node as it was at clock time `time`."""
-        for changed, before in self._history or ():
-            if changed > time:
-                return before
-        return self._node
 
     # PERF: a Tensor's value is always a NumPy array or scalar
     shape = property(lambda self: self._value.shape)
@@ -313,7 +288,14 @@ class Tensor(Tracer):
         self._value = new[()] if new.ndim == 0 else new
         self._version += 1
         _clock[0] += 1
-        self._modified = _clock[0]
+        self._mark_modified(_clock[0])
+
+    def _mark_modified(self, time: int) -> None:
+        """Note the time of an in-place change on this tensor and on its current node, which
+        is how the nodes that saved the old value find out (see TensorNode)."""
+        self._modified = time
+        if self._node is not None:
+            self._node.modified = time
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph.
@@ -417,8 +399,12 @@ class Tensor(Tracer):
         return int(self.item())
 
     def __repr__(self) -> str:
-        value = np.asarray(self._value)
-        body = np.array2string(value, separator=", ", prefix="tensor(")
+        value = self._value
+        if isinstance(value, Tracer):  # a gradient seen by a hook under vmap or a transform
+            body = repr(value)
+        else:
+            value = np.asarray(value)
+            body = np.array2string(value, separator=", ", prefix="tensor(")
         extras = []
         if value.dtype != np.float64:
             extras.append(f"dtype={value.dtype}")
@@ -439,19 +425,17 @@ class Tensor(Tracer):
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation. Wrap the update in `with ad.no_grad():`, or use an "
                                "out-of-place operation (x = x + 1).")
-        alias = Tensor._make(self._value, self._node)  # its own version: see the module doc
-        new = compute(alias)
+        _clock[0] += 1  # first, so that the nodes `compute` makes are not older than the change
+        new = compute(self)
         new_value = np.asarray(_value_of(new))
         if new_value.shape != np.shape(self._value):
             raise RuntimeError(f"in-place result of shape {new_value.shape} doesn't match the "
                                f"tensor's shape {np.shape(self._value)}")
+        self._mark_modified(_clock[0])
         self._value = new_value.astype(self.dtype, copy=False)
-        _clock[0] += 1
         if isinstance(new, Tensor) and new._node is not None and new._node is not self._node:
-            self._history = (self._history or []) + [(_clock[0], self._node)]
             self._node = new._node
         self._version += 1
-        self._modified = _clock[0]
         return self
 
     def _inplace_binary(self, op: Callable, other) -> Tensor:

@@ -8,6 +8,7 @@ tensor(12.)
 """
 
 from . import autograd, nn, numpy, scipy, testing, tree
+from .anomaly import AnomalyError, config
 from .api import (
     grad,
     hessian,
@@ -41,11 +42,12 @@ from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enab
 __version__ = "0.1.0"
 
 __all__ = [
-    "ArgnumsError", "ArrayAssignmentError", "BatchingError", "ComplexDifferentiationError",
-    "EscapedTracerError", "FreedGraphError", "InPlaceModificationError", "NonScalarOutputError",
-    "NotDifferentiableError", "Tensor", "TracerConversionError", "UnsupportedNumpyFunctionError",
-    "autograd", "checkpoint", "custom_jvp", "custom_vjp", "enable_grad", "grad", "hessian", "hvp",
-    "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "nn", "no_grad",
-    "numpy", "scipy", "set_grad_enabled", "stop_gradient", "tensor", "testing", "tree",
-    "value_and_grad", "vjp", "vmap",
+    "AnomalyError", "ArgnumsError", "ArrayAssignmentError", "BatchingError",
+    "ComplexDifferentiationError", "EscapedTracerError", "FreedGraphError",
+    "InPlaceModificationError", "NonScalarOutputError", "NotDifferentiableError", "Tensor",
+    "TracerConversionError", "UnsupportedNumpyFunctionError", "autograd", "checkpoint", "config",
+    "custom_jvp", "custom_vjp", "enable_grad", "grad", "hessian", "hvp", "is_grad_enabled",
+    "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "nn", "no_grad", "numpy", "scipy",
+    "set_grad_enabled", "stop_gradient", "tensor", "testing", "tree", "value_and_grad", "vjp",
+    "vmap",
 ]

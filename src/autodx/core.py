@@ -15,6 +15,7 @@ import itertools
 import math
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -319,9 +320,24 @@ class _Stack(threading.local):
 _stack = _Stack()
 
 
+_warning_filter = None
+
+
+def ensure_warning_filter() -> None:
+    """Turn NumPy's RuntimeWarnings inside autodx into exceptions, which `bind` catches to
+    warn at the user's line instead (anomaly.py). Put back when a `warnings.catch_warnings()`
+    block (pytest runs each test and its collection in one) dropped it: asked once per
+    transformation, new Tensor and backward pass."""
+    global _warning_filter
+    if _warning_filter is None or _warning_filter not in warnings.filters:
+        warnings.filterwarnings("error", category=RuntimeWarning, module=r"autodx(\.|$)")
+        _warning_filter = warnings.filters[0]
+
+
 @contextmanager
 def new_main(trace_type: type, axis_size: int | None = None):
     """Push a fresh transformation on this thread's stack for the duration of the block."""
+    ensure_warning_filter()
     mains = _stack.mains
     main = MainTrace(len(mains) + 1, trace_type, axis_size)
     mains.append(main)
@@ -345,7 +361,11 @@ def bind(prim: Primitive, *args, **params):
             if top is None or main.level > top.level:
                 top = main
     if top is None:
-        return prim.impl(*args, **params)
+        try:
+            return prim.impl(*args, **params)
+        except RuntimeWarning:  # NumPy's warning, to be shown at the user's line (anomaly.py)
+            from .anomaly import impl_warned
+            return impl_warned(prim, args, params)
     return top.trace.process_primitive(prim, args, params)
 
 

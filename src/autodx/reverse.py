@@ -19,6 +19,7 @@ from .core import (
     Tracer,
     bind,
     dtype_of,
+    ensure_warning_filter,
     new_main,
     shape_of,
 )
@@ -34,7 +35,7 @@ class Node:
     place since (`modified`: the clock time of the last such change to this node's value)."""
 
     __slots__ = ("prim", "params", "primals", "out", "parents", "hooks", "target", "modified",
-                 "__weakref__")
+                 "site", "__weakref__")  # site: the creating line, under anomaly detection
 
     def __init__(self, prim, params, primals, out, parents):
         self.prim, self.params, self.primals, self.out, self.parents = (
@@ -120,6 +121,7 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
     prune: run (and free) only the nodes through which a captured node is reached, as
         `autograd.grad` does; the rest of the graph stays usable.
     """
+    ensure_warning_filter()
     pending = consumer_counts(roots)
     to_run = nodes_leading_to(roots, pending, set(capture)) if prune else None
     grads: dict[Node, object] = {}
@@ -146,7 +148,7 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
                 "freed by the first backward(). Pass retain_graph=True to the first "
                 "backward()/autograd.grad() call if you need to go through it again.")
         if g is not None:
-            _send_cotangents(node, g, primals, parents, grads, wrap)
+            send_cotangents(node, g, primals, parents, grads, wrap)
         if not retain_graph:
             node.free()
         for parent in parents:
@@ -167,7 +169,7 @@ def _run_hooks(node: Node, g):
     return g
 
 
-def _send_cotangents(node: Node, g, primals: list, parents: list, grads: dict, wrap) -> None:
+def send_cotangents(node: Node, g, primals: list, parents: list, grads: dict, wrap) -> None:
     """Run the node's VJP rule and add each input's cotangent to its parent's total."""
     out = node.out
     if wrap is not None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from . import numpy as anp
+from .anomaly import impl_warned
 from .core import (
     InPlaceModificationError,
     MainTrace,
@@ -30,6 +31,7 @@ from .core import (
     TracerConversionError,
     array_assignment_error,
     dtype_of,
+    ensure_warning_filter,
     stored_into_array,
 )
 from .prims.index import scatter_set
@@ -125,7 +127,10 @@ class EagerTrace(Trace):
             else:
                 values.append(a)
                 parents.append(None)
-        out = prim.impl(*values, **params)
+        try:
+            out = prim.impl(*values, **params)
+        except RuntimeWarning:  # NumPy's warning, to be shown at the user's line
+            out = impl_warned(prim, values, params)
         if prim.nondiff or not differentiable or not _mode.enabled:
             return Tensor._make(out, None)
         if prim.vjp is None:
@@ -213,6 +218,7 @@ class Tensor(Tracer):
     __slots__ = ("_node", "_version", "_modified", "_grad", "__weakref__")
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
+        ensure_warning_filter()  # NumPy's warnings from Tensor operations at the user's line
         self._trace, self._value, self._node = EAGER.trace, _to_array(data, dtype), None
         self._version = self._modified = 0
         self._grad = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..anomaly import detect_anomaly, is_anomaly_enabled
 from ..batching import vmap_flat
 from ..core import shape_of
 from ..tensor import (
@@ -18,8 +19,8 @@ from ..tensor import (
 )
 from . import functional
 
-__all__ = ["backward", "enable_grad", "functional", "grad", "is_grad_enabled", "no_grad",
-           "set_grad_enabled"]
+__all__ = ["backward", "detect_anomaly", "enable_grad", "functional", "grad",
+           "is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_grad_enabled"]
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,

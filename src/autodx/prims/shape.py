@@ -1,6 +1,8 @@
-"""Shape primitives: reshape, broadcast_to, transpose, convert (dtype cast, and `copy`).
+"""Shape primitives: reshape, broadcast_to, transpose, convert (dtype cast, and `copy`), and
+stop_gradient.
 
-All are linear, so their JVP is the op applied to the tangent (derived by the forward engine).
+All but stop_gradient are linear, so their JVP is the op applied to the tangent (derived by
+the forward engine); stop_gradient is the identity marked `nondiff`, so it carries none.
 Params are canonical: shapes and permutations are tuples of ints with no -1 or negative axis.
 """
 

@@ -324,13 +324,15 @@ _warning_filter = None
 
 
 def ensure_warning_filter() -> None:
-    """Turn NumPy's RuntimeWarnings inside autodx into exceptions, which `bind` catches to
-    warn at the user's line instead (anomaly.py). Put back when a `warnings.catch_warnings()`
-    block (pytest runs each test and its collection in one) dropped it: asked once per
-    transformation, new Tensor and backward pass."""
+    """Turn NumPy's RuntimeWarnings from the frames that run impls (the engine and the
+    primitives' modules) into exceptions, which `bind` catches to warn at the user's line
+    instead (anomaly.py); composites' own NumPy calls keep NumPy's warnings. Put back when a
+    `warnings.catch_warnings()` block (pytest runs each test and its collection in one)
+    dropped it: asked once per transformation, new Tensor and backward pass."""
     global _warning_filter
     if _warning_filter is None or _warning_filter not in warnings.filters:
-        warnings.filterwarnings("error", category=RuntimeWarning, module=r"autodx(\.|$)")
+        warnings.filterwarnings("error", category=RuntimeWarning,
+                                module=r"autodx\.(core|tensor|anomaly|prims(\.\w+)?)$")
         _warning_filter = warnings.filters[0]
 
 

@@ -432,12 +432,13 @@ class Tensor(Tracer):
                                "operation. Wrap the update in `with ad.no_grad():`, or use an "
                                "out-of-place operation (x = x + 1).")
         _clock[0] += 1  # first, so that the nodes `compute` makes are not older than the change
+        time = _clock[0]  # read once: another thread may tick the clock during `compute`
         new = compute(self)
         new_value = np.asarray(_value_of(new))
         if new_value.shape != np.shape(self._value):
             raise RuntimeError(f"in-place result of shape {new_value.shape} doesn't match the "
                                f"tensor's shape {np.shape(self._value)}")
-        self._mark_modified(_clock[0])
+        self._mark_modified(time)
         self._value = new_value.astype(self.dtype, copy=False)
         if isinstance(new, Tensor) and new._node is not None and new._node is not self._node:
             self._node = new._node

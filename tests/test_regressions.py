@@ -143,3 +143,44 @@ def test_hooks_under_is_grads_batched_see_one_example_as_in_pytorch():
     np.testing.assert_array_equal(got.numpy(), want.numpy())  # diag(4, 8, 12)
     assert seen[0][0] == (3,)  # the shape of one example, not of the batch
     assert "BatchTracer" in seen[0][1]  # printable inside the hook
+
+
+def _doubling_identity(custom_vjp):
+    """The identity with a custom VJP that doubles the cotangent."""
+    @custom_vjp
+    def dg(x):
+        return x * 1.0
+
+    dg.defvjp(lambda x: (x * 1.0, None), lambda res, g: (2.0 * g,))
+    return dg
+
+
+def test_second_derivatives_through_custom_vjp_follow_each_peer():
+    # G(y) = d/dy [dg(y) * y] = 2y + y. JAX differentiates fwd as ordinary code at the outer
+    # level (G' = 3, every mode); PyTorch's double backward runs the custom backward again
+    # (G' = 4). Before the fix the functional face gave 4 by grad(grad) and 3 by jvp(grad).
+    dg = _doubling_identity(ad.custom_vjp)
+    jg = _doubling_identity(jax.custom_vjp)
+    f, jf = (lambda y: dg(y) * y), (lambda y: jg(y) * y)
+    want = float(jax.grad(jax.grad(jf))(0.5))
+    assert want == 3.0 == float(jax.hessian(jf)(0.5))
+    assert ad.grad(ad.grad(f))(0.5) == want
+    assert ad.jvp(ad.grad(f), (0.5,), (1.0,))[1] == want
+    assert ad.hessian(f)(0.5) == want
+    assert ad.jacrev(ad.jacrev(f))(0.5) == want
+
+    class TorchDG(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+
+    y = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(TorchDG.apply(y) * y, y, create_graph=True)
+    t = ad.tensor(0.5, requires_grad=True)
+    (gt,) = ad.autograd.grad(dg(t) * t, t, create_graph=True)
+    assert gt.item() == g.item() == 1.5
+    assert ad.autograd.grad(gt, t)[0].item() == torch.autograd.grad(g, y)[0].item() == 4.0

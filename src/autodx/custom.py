@@ -23,6 +23,7 @@ from .api import jvp, vjp, vmap
 from .core import Primitive, Tracer, bind, dtype_of, shape_of
 from .forward import zeros_like_value
 from .prims import broadcast_to, moveaxis
+from .reverse import primal_rules
 from .tree import tree_flatten, tree_unflatten
 
 
@@ -196,6 +197,17 @@ def _bwd_cotangent(ct, primal, i: int):
                          f"{shape_of(ct)} for argument {i}, which has shape {shape_of(primal)}: "
                          f"return one cotangent of each argument's shape (no broadcasting).")
     return ct
+
+
+def _custom_vjp_primal(*values, call):
+    """The value under reverse mode: by `fwd`, as ordinary code to any transformation outside
+    (JAX's rule: jvp(grad(f)) and grad(grad(f)) agree). On plain values, the impl."""
+    if not any(isinstance(v, Tracer) for v in values):
+        return bind(custom_vjp_p, *values, call=call)
+    return call.rules[0](*call.static, *call.args(values))[0]
+
+
+primal_rules[custom_vjp_p] = _custom_vjp_primal
 
 
 @custom_vjp_p.def_batch

@@ -75,12 +75,19 @@ class VJPTracer(Tracer):
         self._trace, self._value, self._node = trace, value, node
 
 
+# How reverse mode computes a primitive's value one level down where that is not binding it
+# there (custom.py: outer transformations differentiate a custom_vjp's `fwd` as ordinary code,
+# JAX's rule, so only the innermost reverse pass uses its `bwd`).
+primal_rules: dict = {}
+
+
 class VJPTrace(Trace):
     __slots__ = ()
 
     def process_primitive(self, prim, args, params):
         values, parents, differentiable = self.lower(args, "_node")
-        out = bind(prim, *values, **params)
+        rule = primal_rules.get(prim)
+        out = bind(prim, *values, **params) if rule is None else rule(*values, **params)
         if prim.nondiff or not differentiable:
             return out  # a constant to this trace
         check_has_vjp(prim)

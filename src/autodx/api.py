@@ -1,10 +1,18 @@
-"""The JAX face: grad, value_and_grad, jvp, vjp, linearize, jacrev, jacfwd, hessian.
+"""The JAX face: grad, value_and_grad, vjp, jvp, linearize, hvp, jacrev, jacobian (jacrev by
+the name users call), jacfwd, hessian, vmap and stop_gradient.
 
-Everything about the API boundary is handled here once: `argnums` (checked against the
-call, with an error that shows the signature), `has_aux`, pytrees, promotion of Python ints,
-refusal of integer arrays, `matrix=True` (rows = flattened outputs, columns = flattened inputs
-of every argnums entry in order), and the output type: NumPy in, NumPy out; Tensors in,
-Tensors out; never an internal tracer.
+The API boundary is handled here once, so the engines below see flat lists of arrays:
+- when a transform is created: a non-callable is refused at once (JAX's TypeError, "Expected a
+  callable value"), and so are ill-typed `argnums`, `in_axes`/`out_axes` and `chunk_size`;
+- per call: `argnums` against the arguments given (the error shows the signature), pytrees,
+  Python ints (and lists of them) promoted to float64; booleans, integer arrays, None and
+  non-numbers refused as inputs, non-numbers (a str, None, an object) as outputs, and integer
+  or boolean outputs in grad/jacrev (as JAX); `has_aux` pairs; tangents and cotangents checked
+  against their primals and outputs;
+- `matrix=True`: one 2-D array, rows = flattened outputs, columns = flattened inputs of every
+  argnums entry in order; a dense Jacobian, Hessian or batch of basis vectors larger than
+  `JACOBIAN_LIMIT_BYTES` is refused before anything is allocated (`JacobianSizeError`);
+- the output type: NumPy in, NumPy out; Tensors in, Tensors out; never an internal tracer.
 """
 
 from __future__ import annotations
@@ -34,9 +42,72 @@ from .core import (
 from .forward import jvp_flat, zeros_like_value
 from .reverse import backward_pass, vjp_flat
 from .tensor import Tensor
-from .tree import broadcast_prefix, tree_flatten, tree_unflatten
+from .tree import broadcast_prefix, check_axis_spec, tree_flatten, tree_unflatten
+
+
+class JacobianSizeError(MemoryError):
+    """A dense Jacobian or Hessian (or the batch of basis vectors that builds it) would be
+    larger than `JACOBIAN_LIMIT_BYTES`; raised before anything is allocated.
+
+    NOTE: a MemoryError, not a ValueError: the request is valid and would succeed with more
+    memory (or a higher limit), and MemoryError is what NumPy raised here before the check
+    ("Unable to allocate 7.28 TiB"), so `except MemoryError` clauses keep working."""
+
+
+JACOBIAN_LIMIT_BYTES: int | None = 2**30
+"""The largest dense array the Jacobian transforms build at once: 1 GiB, an 11,585 x 11,585
+float64 matrix. The batched pass that builds it holds a few arrays of that size, so a limit
+near the size of the machine's memory would fail anyway, only later and less clearly. Set it
+higher (or None: no limit) if the matrix fits in memory."""
 
 # ----------------------------------------------------------------------------- the boundary
+
+_USAGE = {"grad": "ad.grad(f)(x)", "value_and_grad": "ad.value_and_grad(f)(x)",
+          "jacrev": "ad.jacrev(f)(x)", "jacfwd": "ad.jacfwd(f)(x)",
+          "jacobian": "ad.jacobian(f)(x)", "hessian": "ad.hessian(f)(x)",
+          "vmap": "ad.vmap(f)(xs)", "jvp": "ad.jvp(f, (x,), (t,))", "vjp": "ad.vjp(f, x)",
+          "linearize": "ad.linearize(f, x)", "hvp": "ad.hvp(f, (x,), (v,))"}
+
+
+def _short(x, limit: int = 60) -> str:
+    text = repr(x)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _check_callable(fun, transform: str) -> None:
+    """Refuse a non-callable at once, with JAX's words, instead of when it is first called."""
+    if callable(fun):
+        return
+    hint = ""
+    if "(f)(" in _USAGE[transform] and isinstance(fun, (int, float, complex, np.ndarray,
+                                                         np.generic, list, tuple, Tracer)):
+        hint = (f" To evaluate at {_short(fun)}, pass it to the function that {transform} "
+                f"returns: ad.{transform}(f)({_short(fun)}).")
+    raise TypeError(f"Expected a callable value, got {_short(fun)}: {transform} takes the "
+                    f"function first, as in {_USAGE[transform]}.{hint}")
+
+
+def _check_argnums_type(argnums, transform: str) -> None:
+    nums = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
+    for i in nums:
+        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
+            raise ArgnumsError(f"{transform}: argnums must be an int or a tuple of ints, got "
+                               f"{argnums!r}; e.g. argnums=0 for the first positional argument, "
+                               f"argnums=(0, 1) for the first two")
+
+
+def _check_chunk_size(chunk_size) -> None:
+    if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer))
+                                   or isinstance(chunk_size, bool) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}; e.g. "
+                         f"chunk_size=64 computes the rows (columns for jacfwd) 64 at a time")
+
+
+def _check_transform(fun, argnums, chunk_size, transform: str) -> None:
+    """What a Jacobian transform can check when it is created."""
+    _check_callable(fun, transform)
+    _check_argnums_type(argnums, transform)
+    _check_chunk_size(chunk_size)
 
 
 def _signature(fun: Callable) -> str:
@@ -48,12 +119,9 @@ def _signature(fun: Callable) -> str:
 
 
 def _normalize_argnums(fun: Callable, argnums, nargs: int, transform: str) -> tuple[int, ...]:
-    many = isinstance(argnums, (tuple, list))
-    nums = tuple(argnums) if many else (argnums,)
+    """argnums (types checked when the transform was made) against this call's arguments."""
+    nums = tuple(argnums) if isinstance(argnums, (tuple, list)) else (argnums,)
     for i in nums:
-        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
-            raise ArgnumsError(f"{transform}: argnums must be an int or a tuple of ints, got "
-                               f"{argnums!r}")
         if not -nargs <= i < nargs:
             raise ArgnumsError(
                 f"{transform}(..., argnums={argnums!r}) differentiates with respect to "
@@ -71,32 +139,91 @@ def _normalize_argnums(fun: Callable, argnums, nargs: int, transform: str) -> tu
     return nums
 
 
-def _prepare_input(x, where: str):
-    """A differentiable leaf: floats pass, Python ints/lists become float64, the rest refuse."""
+_PY_KINDS = {bool: "b", int: "i", float: "f", complex: "c"}
+_NUMERIC = "biufc"
+
+
+def _kind(x) -> str:
+    """The dtype kind of a value ("f", "c", "i", "U", ...); "O" for what is not a number or
+    an array (None, an object). Array-likes (`__array__`) count as arrays."""
     if isinstance(x, (Tracer, np.ndarray, np.generic)):
-        if np.dtype(dtype_of(x)).kind not in "fc":
-            raise NotDifferentiableError(
-                f"{where} has dtype {dtype_of(x)}; derivatives are defined only for floating-"
-                f"point inputs. Convert it first (x.astype(float)), or leave it out of argnums.")
+        return x.dtype.kind
+    kind = _PY_KINDS.get(type(x))
+    if kind is None:
+        try:
+            kind = np.asarray(x).dtype.kind
+        except (TypeError, ValueError):
+            kind = "O"
+    return kind
+
+
+def _describe(x) -> str:
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+        return f"an array of shape {shape_of(x)} and dtype {x.dtype}"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)} items"
+    return f"{_short(x)} (of type {type(x).__name__})"
+
+
+class _Leaf:
+    def __repr__(self) -> str:
+        return "*"
+
+
+def _structure_of(tree) -> str:
+    """A pytree's structure with its leaves as *: `(*, [*, *])`, `(None,)`."""
+    flat, treedef = tree_flatten(tree)
+    return repr(tree_unflatten(treedef, [_Leaf()] * len(flat)))
+
+
+def _not_inexact(x, where: str) -> NotDifferentiableError:
+    dtype = dtype_of(x)
+    if dtype.kind != "b":
+        value, fix = f"of dtype {dtype}", "Convert it first (x.astype(float))"
+    elif isinstance(x, (bool, np.bool_)):
+        value, fix = f"{x!r} (a bool)", f"Pass float(x) (here {float(x)})"
+    else:
+        value, fix = "a bool array", "Convert it first (x.astype(float))"
+    return NotDifferentiableError(
+        f"{where} is {value}, which cannot be differentiated: only floating-point (inexact) "
+        f"inputs can. {fix}, or an array of dtype float64 (np.asarray(x, dtype=np.float64)); or "
+        f"leave it out of argnums.")
+
+
+def _prepare_input(x, where: str):
+    """A differentiable leaf: float and complex values pass, Python ints become float64;
+    bools, integer arrays and non-numbers are refused, saying what to pass instead."""
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+        if x.dtype.kind not in "fc":
+            raise _not_inexact(x, where)
         return x
-    if isinstance(x, bool) or x is None:
-        raise NotDifferentiableError(f"{where} is {x!r}, which cannot be differentiated; leave "
-                                     f"it out of argnums.")
+    if isinstance(x, bool):
+        raise _not_inexact(x, where)
     array = np.asarray(x)
-    if array.dtype.kind not in "biufc":
-        raise TypeError(f"{where} must be a number or an array of numbers, got "
-                        f"{type(x).__name__}")
-    # NOTE: Python ints (and lists of them) are promoted, since that is what a learner means.
+    if array.dtype.kind not in _NUMERIC:
+        raise TypeError(f"{where} must be a number or an array of numbers, got {_describe(x)}. "
+                        f"Pass a float or an array of floats, e.g. np.asarray(x, dtype=float).")
+    # NOTE: Python ints are promoted, since that is what a learner means.
     return array.astype(np.float64) if array.dtype.kind in "biu" else array
 
 
-def _split_args(fun, args, argnums, transform):
-    """-> (argnums tuple, flat differentiable leaves, a function of those leaves)."""
+def _split_args(fun, args, argnums, transform, label: str = "argument {}"):
+    """Flatten the arguments that `argnums` names into differentiable leaves.
+
+    Returns (nums, leaves, treedefs, rebuild): the argnums as a tuple of non-negative ints,
+    the flat leaves of those arguments (checked and promoted by `_prepare_input`), one
+    (treedef, leaf count) per argument, and `rebuild(flat_leaves)`, which returns the whole
+    positional argument list with those arguments rebuilt from `flat_leaves` (the others as
+    given). `label` names an argument in errors ("argument 0", "primals[0]")."""
     nums = _normalize_argnums(fun, argnums, len(args), transform)
     leaves, treedefs = [], []
     for i in nums:
         flat, treedef = tree_flatten(args[i])
-        leaves.extend(_prepare_input(x, f"argument {i}") for x in flat)
+        if not flat and args[i] is None:
+            raise TypeError(f"{label.format(i)} is None: there is nothing to differentiate. Pass "
+                            f"a number or an array (e.g. 1.0 or np.zeros(3)), or leave it out "
+                            f"of argnums.")
+        leaves.extend(_prepare_input(x, label.format(i)) for x in flat)
         treedefs.append((treedef, len(flat)))
 
     def rebuild(flat_leaves):
@@ -143,11 +270,27 @@ def _split_aux(out, has_aux: bool, transform: str):
         return out, None
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise TypeError(f"{transform}(..., has_aux=True) needs the function to return a pair "
-                        f"(output, aux); it returned {type(out).__name__}")
+                        f"(output, aux), but it returned {_describe(out)}. Return both, as in "
+                        f"`return loss, aux`, or drop has_aux=True.")
     return out[0], out[1]
 
 
-def _check_holomorphic_inputs(leaves: list, holomorphic: bool, transform: str) -> None:
+def _check_numeric(values: list, transform: str) -> None:
+    """Outputs must be numbers or arrays of numbers (JAX: "not a valid JAX type")."""
+    for v in values:
+        if _kind(v) not in _NUMERIC:
+            raise _non_numeric_output(v, transform)
+
+
+def _non_numeric_output(v, transform: str) -> TypeError:
+    aux = "" if transform == "vmap" else ", and anything else as aux (has_aux=True)"
+    return TypeError(f"{transform}: the function returned {_describe(v)} where a number or an "
+                     f"array of numbers is needed. Return numbers or arrays (ad.numpy functions "
+                     f"of the inputs){aux}.")
+
+
+def _check_holomorphic_inputs(leaves: list, holomorphic: bool, transform: str,
+                              forward: bool = False) -> None:
     """JAX's rule: holomorphic=True needs complex inputs; jacfwd without it needs real ones."""
     for i, x in enumerate(leaves):
         if holomorphic and not is_complex(x):
@@ -155,38 +298,56 @@ def _check_holomorphic_inputs(leaves: list, holomorphic: bool, transform: str) -
                 f"{transform} with holomorphic=True requires inputs with complex dtype, but "
                 f"input {i} has dtype {dtype_of(x)}. Convert it (x + 0j), or drop "
                 f"holomorphic=True to differentiate a function of real inputs.")
-        if transform == "jacfwd" and not holomorphic and is_complex(x):
+        if forward and not holomorphic and is_complex(x):
             raise ComplexDifferentiationError(
-                f"jacfwd requires real-valued inputs, but input {i} has dtype {dtype_of(x)}. "
-                f"For a holomorphic function pass holomorphic=True; for a non-holomorphic "
-                f"function of complex inputs use ad.jvp directly, or differentiate with "
-                f"respect to the real and imaginary parts as separate real inputs.")
+                f"{transform} requires real-valued inputs, but input {i} has dtype "
+                f"{dtype_of(x)}. For a holomorphic function pass holomorphic=True; for a "
+                f"non-holomorphic function of complex inputs use ad.jvp directly, or "
+                f"differentiate with respect to the real and imaginary parts as separate real "
+                f"inputs.")
 
 
-def _check_holomorphic_outputs(values: list, holomorphic: bool, transform: str) -> None:
-    """JAX's rule: reverse-mode derivatives of complex outputs need holomorphic=True."""
+def _check_outputs(values: list, holomorphic: bool, transform: str,
+                   reverse: bool = True) -> None:
+    """JAX's rules for outputs: numbers only; reverse mode (grad, jacrev) needs float outputs,
+    or complex ones with holomorphic=True; holomorphic=True needs complex outputs."""
     for v in values:
-        if holomorphic and not is_complex(v):
+        kind = _kind(v)
+        if kind == "f" and not holomorphic:
+            continue  # PERF: the usual case costs one dtype lookup
+        if kind not in _NUMERIC:
+            raise _non_numeric_output(v, transform)
+        if holomorphic and kind != "c":
             raise ComplexDifferentiationError(
                 f"{transform} with holomorphic=True requires outputs with complex dtype, but "
                 f"the function returned dtype {dtype_of(v)}.")
-        if not holomorphic and is_complex(v) and transform != "jacfwd":
+        if reverse and kind == "c" and not holomorphic:
             raise ComplexDifferentiationError(
                 f"{transform} requires real-valued outputs, but the function returned dtype "
                 f"{dtype_of(v)}. For a holomorphic function pass holomorphic=True; for a "
                 f"non-holomorphic function with complex outputs use ad.vjp directly, or "
                 f"differentiate the real part (ad.numpy.real) or |f|**2.")
+        if reverse and kind in "biu":
+            raise NotDifferentiableError(
+                f"{transform} requires a floating-point output (as JAX), but the function "
+                f"returned dtype {dtype_of(v)}: an integer or boolean output is piecewise "
+                f"constant and carries no derivative. Return a float (out.astype(float)) if you "
+                f"want its zero derivative, or use ad.vjp for the pullback.")
 
 
 # ----------------------------------------------------------------------------- reverse mode
 
-def _tracing_with_aux(fun_of_leaves: Callable, has_aux: bool, transform: str):
-    """The function a transform traces (outputs only), and a box that receives its aux."""
+def _tracing_with_aux(fun_of_leaves: Callable, has_aux: bool, transform: str,
+                      numeric: bool = False):
+    """The function a transform traces (outputs only), and a box that receives its aux;
+    `numeric`: refuse non-numeric outputs inside the trace, before the engine handles them."""
     aux_box = []
 
     def traced(*tracers):
         out, aux = _split_aux(fun_of_leaves(list(tracers)), has_aux, transform)
         aux_box.append(aux)
+        if numeric:
+            _check_numeric(tree_flatten(out)[0], transform)
         return out
 
     return traced, aux_box
@@ -222,24 +383,24 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
     >>> ad.value_and_grad(lambda x: 3 * x**2)(2.0)
     (12.0, 12.0)
     """
+    return _value_and_grad(fun, argnums, has_aux, holomorphic, "value_and_grad")
+
+
+def _value_and_grad(fun: Callable, argnums, has_aux: bool, holomorphic: bool,
+                    transform: str) -> Callable:
+    _check_callable(fun, transform)
+    _check_argnums_type(argnums, transform)
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
-        nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, "grad")
-        _check_holomorphic_inputs(leaves, holomorphic, "grad")
+        nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, transform)
+        _check_holomorphic_inputs(leaves, holomorphic, transform)
         values, treedef, aux, pullback = _vjp(
-            lambda xs: fun(*rebuild(xs), **kwargs), leaves, has_aux, "grad")
+            lambda xs: fun(*rebuild(xs), **kwargs), leaves, has_aux, transform)
         if len(values) != 1 or math.prod(shape_of(values[0])) != 1:
-            shapes = [shape_of(v) for v in values]
-            raise NonScalarOutputError(
-                f"grad needs a function with one scalar output, but {_signature(fun)} returned "
-                f"{'shape ' + str(shapes[0]) if len(shapes) == 1 else f'{len(shapes)} outputs'}"
-                f". For every partial derivative use ad.jacobian(f) (add matrix=True for one "
-                f"2-D array, rows = outputs); for a weighted sum of rows v^T J use ad.vjp(f, x) "
-                f"and call the pullback with v; only if f is elementwise does "
-                f"ad.grad(lambda x: f(x).sum()) give the per-element derivatives.")
+            raise _non_scalar(fun, values, transform)
         (out,) = values
-        _check_holomorphic_outputs(values, holomorphic, "grad")
+        _check_outputs(values, holomorphic, transform)
         ct = np.ones(shape_of(out), dtype_of(out))
         grads = _per_arg(pullback([ct]), treedefs, argnums)
         tensors_in = _has_tensor(args)
@@ -250,6 +411,21 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
     return value_and_grad_fun
 
 
+def _non_scalar(fun, values: list, transform: str) -> NonScalarOutputError:
+    if not values:
+        returned = "nothing to differentiate (None, or an empty container)"
+    elif len(values) == 1:
+        returned = f"shape {shape_of(values[0])}"
+    else:
+        returned = f"{len(values)} outputs"
+    return NonScalarOutputError(
+        f"{transform} needs a function with one scalar output, but {_signature(fun)} returned "
+        f"{returned}. For every partial derivative use ad.jacobian(f) (add matrix=True for one "
+        f"2-D array, rows = outputs); for a weighted sum of rows v^T J use ad.vjp(f, x) and "
+        f"call the pullback with v; only if f is elementwise does "
+        f"ad.grad(lambda x: f(x).sum()) give the per-element derivatives.")
+
+
 def grad(fun: Callable, argnums=0, has_aux: bool = False,
          holomorphic: bool = False) -> Callable:
     """The gradient of a scalar-valued function with respect to the `argnums` arguments
@@ -258,7 +434,7 @@ def grad(fun: Callable, argnums=0, has_aux: bool = False,
     >>> ad.grad(lambda x, y: 2 * x**2 + 3 * y, argnums=(0, 1))(2.0, 1.5)
     (8.0, 3.0)
     """
-    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
+    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, "grad")
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):
@@ -274,23 +450,44 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     >>> out, pullback = ad.vjp(lambda x: x * x, 3.0); pullback(1.0)
     (6.0,)
     """
+    _check_callable(fun, "vjp")
     nums = tuple(range(len(primals)))
-    _, leaves, treedefs, rebuild = _split_args(fun, primals, nums, "vjp")
+    _, leaves, treedefs, rebuild = _split_args(fun, primals, nums, "vjp", "primals[{}]")
     values, treedef, aux, pullback = _vjp(lambda xs: fun(*rebuild(xs)), leaves, has_aux, "vjp")
+    _check_numeric(values, "vjp")
     tensors_in = _has_tensor(primals)
 
     def vjp_fun(ct):
-        cts, ct_treedef = tree_flatten(ct)
-        if ct_treedef != treedef or any(shape_of(c) != shape_of(v) for c, v in zip(cts, values)):
-            raise ValueError(
-                f"the cotangent must have the structure and shapes of the output "
-                f"({[shape_of(v) for v in values]}), got {[shape_of(c) for c in cts]}")
-        cts = [np.asarray(c, dtype_of(v)) if not isinstance(c, Tracer) else c
-               for c, v in zip(cts, values)]
+        cts = _match_cotangents(ct, values, treedef)
         return _finalize(_per_arg(pullback(cts), treedefs, nums), tensors_in)
 
     out = _finalize(tree_unflatten(treedef, values), tensors_in)
     return (out, vjp_fun, aux) if has_aux else (out, vjp_fun)
+
+
+def _match_cotangents(ct, values: list, treedef) -> list:
+    """The pullback's argument: numbers (TypeError), with the output's structure and shapes
+    (ValueError, as JAX), real for a real output; cast to each output's dtype."""
+    cts, ct_treedef = tree_flatten(ct)
+    for c in cts:
+        if _kind(c) not in _NUMERIC:
+            raise TypeError(f"the cotangent given to the pullback must be arrays of numbers, got "
+                            f"{_describe(c)}; pass one array per output of f, with its shape")
+    want = [shape_of(v) for v in values]
+    if ct_treedef != treedef or [shape_of(c) for c in cts] != want:
+        example = f"pullback(np.ones({want[0]}))" if len(want) == 1 else "pullback((ct1, ...))"
+        raise ValueError(
+            f"the cotangent given to the pullback must have the structure and shapes of f's "
+            f"output ({len(want)} output{'s' if len(want) != 1 else ''} of shape "
+            f"{', '.join(map(str, want))}), got {_describe(ct)}. Pass one array per output with "
+            f"its shape, e.g. {example}.")
+    for c, v in zip(cts, values):
+        if _kind(c) == "c" and not is_complex(v):
+            raise ValueError(f"the cotangent has dtype {dtype_of(c)} but f's output is real "
+                             f"({dtype_of(v)}); casting would drop the imaginary part. Pass a "
+                             f"real cotangent (ad.numpy.real(ct)), or make the output complex.")
+    return [np.asarray(c, dtype_of(v)) if not isinstance(c, Tracer) else c
+            for c, v in zip(cts, values)]
 
 
 # ----------------------------------------------------------------------------- forward mode
@@ -301,29 +498,60 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     >>> ad.jvp(lambda x: x * x, (3.0,), (1.0,))
     (9.0, 6.0)
     """
-    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp takes primals and tangents as tuples, e.g. "
-                        "ad.jvp(f, (x,), (t,)), even for one argument")
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    _check_callable(fun, "jvp")
+    _check_primals_tangents(primals, tangents, "jvp")
     nums = tuple(range(len(primals)))
-    _, leaves, treedefs, rebuild = _split_args(fun, primals, nums, "jvp")
-    t_leaves = [_match_tangent(t, x) for t, x in zip(tree_flatten(list(tangents))[0], leaves)]
+    _, leaves, treedefs, rebuild = _split_args(fun, primals, nums, "jvp", "primals[{}]")
+    t_flat = _flat_tangents(tangents, treedefs, primals, "jvp")
+    t_leaves = [_match_tangent(t, x, i) for i, (t, x) in enumerate(zip(t_flat, leaves))]
     out, t_out, aux = _jvp(lambda xs: fun(*rebuild(xs)), leaves, t_leaves, has_aux, "jvp")
     tensors_in = _has_tensor(primals)
     result = (_finalize(out, tensors_in), _finalize(t_out, tensors_in))
     return result + (aux,) if has_aux else result
 
 
-def _match_tangent(t, x):
+def _check_primals_tangents(primals, tangents, transform: str) -> None:
+    """Tuples of the same tree structure (JAX's TypeErrors)."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"{transform} takes primals and tangents as tuples, e.g. "
+                        f"{_USAGE[transform]}, even for one argument; got "
+                        f"{type(primals).__name__} and {type(tangents).__name__}")
+    if len(primals) != len(tangents):
+        raise TypeError(f"{transform} got {len(primals)} primals but {len(tangents)} tangents; "
+                        f"give one tangent per primal, of the same structure and shape")
+
+
+def _flat_tangents(tangents, treedefs, primals, transform: str) -> list:
+    """The tangents' leaves, each tangent of its primal's tree structure (JAX's TypeError)."""
+    flat = []
+    for t, (treedef, _) in zip(tangents, treedefs):
+        leaves, t_treedef = tree_flatten(t)
+        if t_treedef != treedef:
+            raise TypeError(
+                f"{transform}: tangents must have the tree structure of primals, one array per "
+                f"array (np.zeros_like(x) for a direction you do not follow); got tangents "
+                f"{_structure_of(tuple(tangents))} for primals {_structure_of(tuple(primals))}")
+        flat.extend(leaves)
+    return flat
+
+
+def _match_tangent(t, x, i: int):
+    if _kind(t) not in _NUMERIC:
+        raise TypeError(f"tangent {i} must be an array of numbers like its primal, got "
+                        f"{_describe(t)}; e.g. np.ones_like(x)")
     if shape_of(t) != shape_of(x):
         raise ValueError(f"a tangent has shape {shape_of(t)} but its primal has shape "
-                         f"{shape_of(x)}; each tangent must match its primal's shape")
+                         f"{shape_of(x)}; each tangent must match its primal's shape "
+                         f"(tangent {i}: pass an array of shape {shape_of(x)})")
+    if _kind(t) == "c" and not is_complex(x):
+        raise TypeError(f"tangent {i} has dtype {dtype_of(t)} but its primal is real "
+                        f"({dtype_of(x)}); casting would drop the imaginary part. Pass a real "
+                        f"tangent, or make the primal complex (x + 0j).")
     return t if isinstance(t, Tracer) else np.asarray(t, dtype_of(x))
 
 
 def _jvp(fun_of_leaves, leaves, t_leaves, has_aux, transform):
-    traced, aux_box = _tracing_with_aux(fun_of_leaves, has_aux, transform)
+    traced, aux_box = _tracing_with_aux(fun_of_leaves, has_aux, transform, numeric=True)
     out, t_out = jvp_flat(traced, leaves, t_leaves)
     return out, t_out, _lower_aux(aux_box[0]) if has_aux else None
 
@@ -333,7 +561,9 @@ def linearize(fun: Callable, *primals):
 
     NOTE: autodx re-runs `f` in forward mode on each call of `f_jvp` (no partial evaluation
     yet); the values are JAX's."""
-    out, _ = jvp(fun, primals, tuple(_zeros_tree(p) for p in primals))
+    _check_callable(fun, "linearize")
+    out, _ = jvp(fun, primals, tuple(_zeros_tree(p, f"primals[{i}]")
+                                     for i, p in enumerate(primals)))
 
     def f_jvp(*tangents):
         return jvp(fun, primals, tangents)[1]
@@ -341,9 +571,9 @@ def linearize(fun: Callable, *primals):
     return out, f_jvp
 
 
-def _zeros_tree(tree):
+def _zeros_tree(tree, where: str):
     flat, treedef = tree_flatten(tree)
-    return tree_unflatten(treedef, [zeros_like_value(_prepare_input(x, "primal")) for x in flat])
+    return tree_unflatten(treedef, [zeros_like_value(_prepare_input(x, where)) for x in flat])
 
 
 # ----------------------------------------------------------------------------- vmap
@@ -352,47 +582,82 @@ def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
     """Map `fun` over an axis of its arguments in one batched pass (no Python loop).
 
     in_axes/out_axes: an int (negative counts from the end), None (not mapped: the same value
-    for every example), or a pytree matching the arguments/outputs.
+    for every example), or a pytree matching the arguments/outputs. Keyword arguments are
+    passed through, unmapped.
     >>> ad.vmap(lambda x, y: x @ y, in_axes=(0, None))(np.ones((5, 3)), np.ones(3)).shape
     (5,)
     """
+    _check_callable(fun, "vmap")
+    check_axis_spec(in_axes, "in_axes")
+    check_axis_spec(out_axes, "out_axes")
+
     @functools.wraps(fun)
-    def vmapped(*args, **kwargs):  # keyword arguments are passed through, unmapped
+    def vmapped(*args, **kwargs):
         specs = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else in_axes
         if isinstance(specs, tuple) and len(specs) != len(args):
             raise BatchingError(f"vmap(in_axes={in_axes!r}) has {len(specs)} entries but "
-                                f"{_signature(fun)} was called with {len(args)} arguments")
-        axes = broadcast_prefix(specs, tuple(args))
+                                f"{_signature(fun)} was called with {len(args)} arguments; "
+                                f"give in_axes one entry per positional argument (None for one "
+                                f"that is not mapped), or one int for all of them")
+        axes = broadcast_prefix(specs, tuple(args), name="in_axes")
         leaves, treedef = tree_flatten(tuple(args))
-        leaves = [x if d is None or isinstance(x, Tracer) else np.asarray(x)
-                  for x, d in zip(leaves, axes)]
-        sizes, dims = [], []
-        for i, (x, d) in enumerate(zip(leaves, axes)):
-            if d is None:
-                dims.append(None)
-                continue
-            ndim = len(shape_of(x))
-            if not -ndim <= d < ndim:
-                raise BatchingError(f"vmap: in_axes={d} for input {i} (shape {shape_of(x)}) is "
-                                    f"out of range for a {ndim}-d value")
-            dims.append(d % ndim)
-            sizes.append((i, shape_of(x)[d % ndim]))
-        if not sizes:
-            raise BatchingError("vmap needs at least one mapped input, but in_axes maps none")
-        if len({n for _, n in sizes}) > 1:
-            described = ", ".join(f"input {i} has size {n}" for i, n in sizes)
-            raise BatchingError(f"vmap got inconsistent sizes along the mapped axes: "
-                                f"{described}. Every mapped input needs the same size.")
+        leaves = [x if d is None or isinstance(x, Tracer) else _batch_input(x, i)
+                  for i, (x, d) in enumerate(zip(leaves, axes))]
+        sizes, dims = _mapped_sizes(leaves, axes, args, kwargs)
         out = vmap_flat(lambda *xs: fun(*tree_unflatten(treedef, xs), **kwargs), leaves, dims,
                         sizes[0][1], out_axes)
+        _check_numeric(tree_flatten(out)[0], "vmap")
         return _finalize(out, _has_tensor(args))
 
     return vmapped
 
 
+def _batch_input(x, i: int):
+    array = np.asarray(x)
+    if array.dtype.kind not in _NUMERIC:
+        raise TypeError(f"vmap: input {i} is {_describe(x)}, not an array of numbers; pass an "
+                        f"array (np.asarray(...)), or in_axes=None for a value that is passed "
+                        f"through unmapped")
+    return array
+
+
+def _mapped_sizes(leaves: list, axes: list, args: tuple, kwargs: dict):
+    """-> ([(input index, size)] of the mapped inputs, the canonical axis of every input)."""
+    sizes, dims = [], []
+    for i, (x, d) in enumerate(zip(leaves, axes)):
+        if d is None:
+            dims.append(None)
+            continue
+        ndim = len(shape_of(x))
+        if not -ndim <= d < ndim:
+            hint = (" A Python list or tuple is a container whose entries are mapped one by one: "
+                    "pass np.asarray(...) to map over a list of numbers."
+                    if ndim == 0 and any(isinstance(a, (list, tuple)) for a in args) else "")
+            raise BatchingError(f"vmap: in_axes={d} for input {i} (shape {shape_of(x)}) is out "
+                                f"of range for a {ndim}-d value; choose an axis in_axes the "
+                                f"value has, or None to pass it unmapped.{hint}")
+        dims.append(d % ndim)
+        sizes.append((i, shape_of(x)[d % ndim]))
+    if not sizes:
+        hint = (" Keyword arguments are passed through unmapped: pass the arrays to map "
+                "positionally, vmap(f)(x) rather than vmap(f)(x=x)." if kwargs else
+                " Give in_axes an int for at least one positional argument.")
+        raise BatchingError(f"vmap needs at least one mapped input, but in_axes maps none.{hint}")
+    if len({n for _, n in sizes}) > 1:
+        described = ", ".join(f"input {i} has size {n}" for i, n in sizes)
+        raise BatchingError(f"vmap got inconsistent sizes along the mapped axes: {described}. "
+                            f"Every mapped input needs the same size; pass in_axes=None for an "
+                            f"input that is the same for every example.")
+    return sizes, dims
+
+
 def stop_gradient(x):
     """`x` as a constant: its value passes, no derivative flows through it (pytrees too)."""
     flat, treedef = tree_flatten(x)
+    for v in flat:
+        if _kind(v) not in _NUMERIC:
+            raise TypeError(f"stop_gradient takes numbers or arrays (or pytrees of them), got "
+                            f"{_describe(v)}")
     return _finalize(tree_unflatten(treedef, [prims.stop_gradient(v) for v in flat]),
                      _has_tensor(flat))
 
@@ -403,12 +668,66 @@ def hvp(fun: Callable, primals: Sequence, tangents: Sequence):
     >>> ad.hvp(lambda x: ad.numpy.sum(x**3), (np.array([1.0, 2.0]),), (np.ones(2),))
     array([ 6., 12.])
     """
+    _check_callable(fun, "hvp")
+    _check_primals_tangents(primals, tangents, "hvp")
     argnums = tuple(range(len(primals)))
-    out = jvp(grad(fun, argnums=argnums), tuple(primals), tuple(tangents))[1]
+    out = jvp(_value_and_grad_only(fun, argnums), tuple(primals), tuple(tangents))[1]
     return out[0] if len(primals) == 1 else out
 
 
+def _value_and_grad_only(fun: Callable, argnums) -> Callable:
+    """grad under hvp's name, so that its errors name what the user called."""
+    vg = _value_and_grad(fun, argnums, False, False, "hvp")
+    return lambda *args: vg(*args)[1]
+
+
 # ----------------------------------------------------------------------------- Jacobians
+
+def _human(nbytes: float) -> str:
+    """Bytes in binary units, as NumPy's "Unable to allocate 7.28 TiB"."""
+    units = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
+    power = 0
+    while nbytes >= 1024 and power < len(units) - 1:
+        nbytes, power = nbytes / 1024, power + 1
+    return f"{nbytes:.3g} {units[power]}"
+
+
+_ASK_FOR_LESS = (
+    "Compute only what you need: for an elementwise f its diagonal is ad.vmap(ad.grad(f))(x); "
+    "J @ v is ad.jvp(f, (x,), (v,))[1]; v^T J is ad.vjp(f, x)[1](v); for a scalar f, H @ v is "
+    "ad.hvp(f, (x,), (v,)) and the gradient ad.grad(f)(x).")
+
+
+def _check_dense(name: str, m: int | None, n: int, dtype, chunk_size: int | None,
+                 forward: bool) -> None:
+    """Refuse, before anything is allocated, an (m, n) Jacobian (m is unknown before a forward
+    pass; a Hessian is at least n x n) or a batch of basis vectors over the limit: the basis
+    spans the outputs in reverse mode, the inputs in forward mode, `chunk_size` at a time."""
+    limit = JACOBIAN_LIMIT_BYTES
+    itemsize = np.dtype(dtype).itemsize
+    size = n if forward else m
+    step = size if chunk_size is None else min(int(chunk_size), size)
+    rows = n if name == "hessian" else m
+    result = rows * n * itemsize if rows is not None else 0
+    if limit is None or max(result, step * size * itemsize) <= limit:
+        return
+    what = "Hessian" if name == "hessian" else "Jacobian"
+    where = (f"more than the {_human(limit)} that autodx builds at once "
+             f"(autodx.api.JACOBIAN_LIMIT_BYTES; raise it, or set it to None, if the matrix "
+             f"fits in memory)")
+    if result > limit:
+        raise JacobianSizeError(
+            f"{name}: the {what} here is a dense ({rows}, {n}) {np.dtype(dtype)} matrix "
+            f"({_human(result)}), {where}. {_ASK_FOR_LESS}")
+    chunk = max(1, limit // (size * itemsize))
+    other = "jacrev (one row per output)" if forward else "jacfwd (one column per input)"
+    raise JacobianSizeError(
+        f"{name}: building the {what} in one batched pass over all {size} "
+        f"{'inputs' if forward else 'outputs'} needs a dense ({step}, {size}) "
+        f"{np.dtype(dtype)} batch of basis vectors ({_human(step * size * itemsize)}), {where}. "
+        f"Pass chunk_size={chunk} (or less) to build it {chunk} "
+        f"{'columns' if forward else 'rows'} at a time, or use {other}. {_ASK_FOR_LESS}")
+
 
 def _split_flat(vector, shapes: list[tuple]) -> list:
     """Cut a 1-D vector (concrete or traced) into pieces of the given shapes."""
@@ -437,20 +756,20 @@ def _flat_row(pieces: list):
 
 def _over_basis(fun: Callable, size: int, dtype, chunk_size: int | None, out_axes=0):
     """vmap `fun` over the standard basis vectors of R^size, `chunk_size` at a time (all at
-    once when None): one batched pass per chunk instead of a Python loop per vector."""
-    if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer))
-                                   or isinstance(chunk_size, bool) or chunk_size < 1):
-        raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
-    basis = np.eye(size, dtype=dtype)
+    once when None): one batched pass per chunk instead of a Python loop per vector. Each
+    chunk's basis is made when it is needed, so `chunk_size` bounds the memory."""
     if size == 1:  # PERF: a single basis vector needs no batching, only its leading axis
-        out = fun(basis[0])
+        out = fun(np.ones(1, dtype))
         flat, treedef = tree_flatten(out)
         axes = broadcast_prefix(out_axes, out)
         return tree_unflatten(treedef, [x if a is None else anp.expand_dims(x, a)
                                         for x, a in zip(flat, axes)])
     step = size if chunk_size is None or chunk_size >= size else int(chunk_size)
-    chunks = [vmap_flat(fun, [basis[i:i + step]], [0], len(basis[i:i + step]), out_axes)
-              for i in range(0, size, step)]
+    chunks = []
+    for i in range(0, size, step):
+        rows = min(step, size - i)  # rows e_i ... e_{i+rows-1}: ones at (j, i + j)
+        chunks.append(vmap_flat(fun, [np.eye(rows, size, k=i, dtype=dtype)], [0], rows,
+                                out_axes))
     if len(chunks) == 1:
         return chunks[0]
     firsts = [c[0] if isinstance(out_axes, tuple) else c for c in chunks]
@@ -459,36 +778,40 @@ def _over_basis(fun: Callable, size: int, dtype, chunk_size: int | None, out_axe
 
 
 def _jac_matrix(fun, args, argnums, has_aux, mode: str, chunk_size: int | None,
-                holomorphic: bool):
+                holomorphic: bool, name: str):
     """The (M, N) Jacobian of `fun` at `args`, with what is needed to give it structure."""
-    transform = "jacrev" if mode == "rev" else "jacfwd"
-    nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, transform)
-    _check_holomorphic_inputs(leaves, holomorphic, transform)
+    forward = mode == "fwd"
+    nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, name)
+    _check_holomorphic_inputs(leaves, holomorphic, name, forward)
     in_shapes = [shape_of(x) for x in leaves]
     n = sum(math.prod(s) for s in in_shapes)
     dtype = np.result_type(*[dtype_of(x) for x in leaves]) if leaves else np.float64
     f = lambda xs: fun(*rebuild(xs))
-    if mode == "rev":
-        values, treedef, aux, pullback = _vjp(f, leaves, has_aux, "jacrev")
-        _check_holomorphic_outputs(values, holomorphic, "jacrev")
+    if not forward:
+        values, treedef, aux, pullback = _vjp(f, leaves, has_aux, name)
+        _check_outputs(values, holomorphic, name)
         out_shapes = [shape_of(v) for v in values]
         m = sum(math.prod(s) for s in out_shapes)
         out_dtype = np.result_type(*[dtype_of(v) for v in values]) if values else dtype
-        # every row at once: the pullback of a batch of output basis vectors
-        jac = (_over_basis(lambda e: _flat_row(pullback(_split_flat(e, out_shapes))), m,
-                           out_dtype, chunk_size) if m and n else np.zeros((m, n), dtype))
+        if m and n:  # every row at once: the pullback of a batch of output basis vectors
+            _check_dense(name, m, n, out_dtype, chunk_size, forward)
+            jac = _over_basis(lambda e: _flat_row(pullback(_split_flat(e, out_shapes))), m,
+                              out_dtype, chunk_size)
+        else:
+            jac = np.zeros((m, n), dtype)
     else:
         def column(t):
-            out, t_out, aux = _jvp(f, leaves, _split_flat(t, in_shapes), has_aux, "jacfwd")
+            out, t_out, aux = _jvp(f, leaves, _split_flat(t, in_shapes), has_aux, name)
             return _flat_row(tree_flatten(t_out)[0]), out, aux
 
         if n:  # every column at once: the JVP of a batch of input basis vectors
+            _check_dense(name, None, n, dtype, chunk_size, forward)
             columns, out, aux = _over_basis(column, n, dtype, chunk_size, (0, None, None))
         else:
             columns, out, aux = None, *_jvp(f, leaves, [zeros_like_value(x) for x in leaves],
-                                            has_aux, "jacfwd")[::2]
+                                            has_aux, name)[::2]
         values, treedef = tree_flatten(out)
-        _check_holomorphic_outputs(values, holomorphic, "jacfwd")
+        _check_outputs(values, holomorphic, name, reverse=False)
         out_shapes = [shape_of(v) for v in values]
         m = sum(math.prod(s) for s in out_shapes)
         jac = anp.transpose(columns) if n and m else np.zeros((m, n), dtype)
@@ -513,12 +836,14 @@ def _structure(jac, treedef, out_shapes, in_shapes, treedefs, argnums):
 
 
 def _jacobian(mode: str, fun: Callable, argnums, has_aux: bool, matrix: bool,
-              chunk_size: int | None, holomorphic: bool) -> Callable:
+              chunk_size: int | None, holomorphic: bool, name: str) -> Callable:
+    _check_transform(fun, argnums, chunk_size, name)
+
     @functools.wraps(fun)
     def jac_fun(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
         jac, values, treedef, out_shapes, in_shapes, treedefs, aux = _jac_matrix(
-            f, args, argnums, has_aux, mode, chunk_size, holomorphic)
+            f, args, argnums, has_aux, mode, chunk_size, holomorphic, name)
         result = jac if matrix else _structure(jac, treedef, out_shapes, in_shapes, treedefs,
                                                argnums)
         result = _finalize(result, _has_tensor(args))
@@ -539,44 +864,56 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False
     array([[ 4.,  2.],
            [ 1., -1.]])
     """
-    return _jacobian("rev", fun, argnums, has_aux, matrix, chunk_size, holomorphic)
+    return _jacobian("rev", fun, argnums, has_aux, matrix, chunk_size, holomorphic, "jacrev")
 
 
 def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False,
            chunk_size: int | None = None, holomorphic: bool = False) -> Callable:
     """The Jacobian by forward mode: one batched JVP of every input basis vector (`chunk_size`
     at a time); same layout as `jacrev`."""
-    return _jacobian("fwd", fun, argnums, has_aux, matrix, chunk_size, holomorphic)
+    return _jacobian("fwd", fun, argnums, has_aux, matrix, chunk_size, holomorphic, "jacfwd")
 
 
-jacobian = jacrev
+def jacobian(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False,
+             chunk_size: int | None = None, holomorphic: bool = False) -> Callable:
+    """`jacrev` under the name users call (its errors say `jacobian`)."""
+    return _jacobian("rev", fun, argnums, has_aux, matrix, chunk_size, holomorphic, "jacobian")
 
 
 def hessian(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = False,
             chunk_size: int | None = None, holomorphic: bool = False) -> Callable:
     """Second derivatives, as forward-over-reverse (`jacfwd(jacrev(f))`).
 
-    `matrix=True` gives the (n, n) matrix over all argnums inputs flattened in order (or
-    (m, n, n) for an output with m > 1 elements):
+    `matrix=True` gives, rows = outputs, the (n, n) matrix over all argnums inputs flattened
+    in order for a scalar output (shape ()), and (m, n, n) for any other output with m
+    elements in all (an output of shape (1,) gives (1, n, n)):
     >>> ad.hessian(lambda x, y: x**2 + y**2, argnums=(0, 1), matrix=True)(2.0, 1.0)
     array([[2., 0.],
            [0., 2.]])
     """
+    _check_transform(fun, argnums, chunk_size, "hessian")
     if not matrix:
-        return jacfwd(jacrev(fun, argnums, has_aux, chunk_size=chunk_size,
-                             holomorphic=holomorphic), argnums, has_aux, chunk_size=chunk_size,
-                      holomorphic=holomorphic)
-    inner = jacfwd(jacrev(fun, argnums, has_aux, matrix=True, chunk_size=chunk_size,
-                          holomorphic=holomorphic), argnums, has_aux, matrix=True,
-                   chunk_size=chunk_size, holomorphic=holomorphic)
+        inner = jacrev(fun, argnums, has_aux, chunk_size=chunk_size, holomorphic=holomorphic)
+        return _jacobian("fwd", inner, argnums, has_aux, False, chunk_size, holomorphic,
+                         "hessian")
 
     @functools.wraps(fun)
     def hessian_matrix(*args, **kwargs):
-        result = inner(*args, **kwargs)
-        h, aux = result if has_aux else (result, None)
-        n = shape_of(h)[1]
-        m = shape_of(h)[0] // n if n else 0
-        h = anp.reshape(h, (n, n) if m == 1 else (m, n, n))
+        f = functools.partial(fun, **kwargs) if kwargs else fun
+        out_shapes = []
+
+        def jac(*xs):  # f's (m, n) Jacobian, rows = outputs; remembers the output shapes
+            j, _, _, shapes, _, _, aux = _jac_matrix(f, xs, argnums, has_aux, "rev",
+                                                     chunk_size, holomorphic, "hessian")
+            out_shapes.append(shapes)
+            return (j, aux) if has_aux else j
+
+        h, _, _, _, in_shapes, _, aux = _jac_matrix(jac, args, argnums, has_aux, "fwd",
+                                                    chunk_size, holomorphic, "hessian")
+        n = sum(math.prod(s) for s in in_shapes)
+        m = sum(math.prod(s) for s in out_shapes[0])
+        h = _finalize(anp.reshape(h, (n, n) if out_shapes[0] == [()] else (m, n, n)),
+                      _has_tensor(args))
         return (h, aux) if has_aux else h
 
     return hessian_matrix

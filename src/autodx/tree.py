@@ -20,6 +20,13 @@ _REGISTRY: dict[type, tuple[Callable, Callable]] = {}
 def register(cls: type, flatten: Callable, unflatten: Callable) -> None:
     """Teach autodx a container: `flatten(obj) -> (children, aux)`,
     `unflatten(aux, children) -> obj`."""
+    if not isinstance(cls, type):
+        raise TypeError(f"register(cls, flatten, unflatten): cls must be a class, got {cls!r}")
+    for name, fn in (("flatten", flatten), ("unflatten", unflatten)):
+        if not callable(fn):
+            raise TypeError(f"register(cls, flatten, unflatten): {name} must be a function, got "
+                            f"{fn!r}; e.g. register(Point, lambda p: ((p.x, p.y), None), "
+                            f"lambda aux, children: Point(*children))")
     _REGISTRY[cls] = (flatten, unflatten)
 
 
@@ -73,7 +80,17 @@ def _flatten_into(x, leaves: list) -> TreeDef:
 
 
 def tree_unflatten(treedef: TreeDef, leaves) -> Any:
-    return _build(treedef, iter(leaves))
+    try:
+        return _build(treedef, iter(leaves))
+    except StopIteration:  # NOTE: a bare StopIteration would end a caller's generator silently
+        got = f", got {len(leaves)}" if hasattr(leaves, "__len__") else ""
+        raise ValueError(f"tree_unflatten: too few leaves; the structure has "
+                         f"{_count_leaves(treedef)}{got}. Give one leaf per leaf of the structure, "
+                         f"in the order tree_flatten returns them.") from None
+
+
+def _count_leaves(td: TreeDef) -> int:
+    return 1 if td.kind is None else sum(_count_leaves(c) for c in td.children)
 
 
 def _build(td: TreeDef, leaves):
@@ -91,8 +108,17 @@ def tree_leaves(tree) -> list:
 
 def tree_map(fn: Callable, tree, *rest) -> Any:
     """Apply `fn` leafwise over one or more trees of the same structure."""
+    if not callable(fn):
+        raise TypeError(f"tree_map(fn, tree, ...): fn must be a function, got {fn!r}")
     leaves, treedef = tree_flatten(tree)
-    others = [tree_flatten(r)[0] for r in rest]
+    others = []
+    for i, r in enumerate(rest):
+        flat, other = tree_flatten(r)
+        if other != treedef:
+            raise ValueError(f"tree_map: tree {i + 1} does not have the structure of the first "
+                             f"tree ({len(flat)} leaves against {len(leaves)}); every tree "
+                             f"passed to tree_map needs the same nesting of containers")
+        others.append(flat)
     return tree_unflatten(treedef, [fn(*xs) for xs in zip(leaves, *others)])
 
 
@@ -120,23 +146,36 @@ def _is_axis_spec(x) -> bool:
     return x is None or isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
-def broadcast_prefix(prefix, tree, is_leaf_spec=_is_axis_spec):
+def check_axis_spec(spec, name: str) -> None:
+    """Refuse an axis specification (vmap's in_axes/out_axes) whose leaves are not ints or None
+    (`0.0`, `True`, `"0"`), as JAX does when vmap is called: a TypeError naming it."""
+    for leaf in tree_flatten(spec)[0]:  # None is an empty tree: never a leaf
+        if not _is_axis_spec(leaf):
+            raise TypeError(f"{name} must be an int, None, or a tuple/list/dict of them, but got "
+                            f"{spec!r}: {leaf!r} is a {type(leaf).__name__}. Use an int axis "
+                            f"(e.g. {name}=0), or None for a value that is not mapped.")
+
+
+def broadcast_prefix(prefix, tree, is_leaf_spec=_is_axis_spec, name="axis specification"):
     """Expand a prefix tree (e.g. vmap's in_axes) to one entry per leaf of `tree`: a spec
     leaf (an int or None) stands for every leaf below it."""
-    if isinstance(prefix, bool):
-        raise ValueError(f"axis specification {prefix!r}: use an int or None, not a bool")
     if is_leaf_spec(prefix):
         return [None if prefix is None else int(prefix)] * len(tree_flatten(tree)[0])
+    spec_handler = _handler(prefix)
+    if spec_handler is None:  # neither a spec nor a container of specs: 0.0, True, "0"
+        check_axis_spec(prefix, name)
     handler = _handler(tree)
     if handler is None or type(prefix) is not type(tree) and not (
             isinstance(prefix, (tuple, list)) and isinstance(tree, (tuple, list))):
-        raise ValueError(f"axis specification {prefix!r} does not match the structure of the "
-                         f"value it describes ({type(tree).__name__})")
+        raise ValueError(f"{name} {prefix!r} does not match the structure of the value it "
+                         f"describes ({type(tree).__name__}); give an int or None for it, or a "
+                         f"container with one entry per entry of the value")
     children, aux = handler[0](tree)
-    spec_children, spec_aux = _handler(prefix)[0](prefix)
+    spec_children, spec_aux = spec_handler[0](prefix)
     if isinstance(tree, dict) and spec_aux != aux:
-        raise ValueError(f"axis specification keys {spec_aux} do not match the keys {aux}")
+        raise ValueError(f"{name} keys {spec_aux} do not match the keys {aux}")
     if len(spec_children) != len(children):
-        raise ValueError(f"axis specification {prefix!r} has {len(spec_children)} entries but "
-                         f"the value it describes has {len(children)}")
-    return [s for sc, c in zip(spec_children, children) for s in broadcast_prefix(sc, c)]
+        raise ValueError(f"{name} {prefix!r} has {len(spec_children)} entries but the value it "
+                         f"describes has {len(children)}")
+    return [s for sc, c in zip(spec_children, children)
+            for s in broadcast_prefix(sc, c, is_leaf_spec, name)]

@@ -49,6 +49,7 @@ class OpSpec:
     rtol: float = 1e-5  # for finite differences; the transpose identity uses `rtol * 1e-4`
     f32_rtol: float = 1e-6  # forward vs NumPy in float32
     complex: bool = False  # NumPy takes complex inputs: also checked with complex128 ones
+    exact: bool = False  # the float64 forward is NumPy's bit for bit (0-d spellings too)
 
     def args(self, rng: np.random.Generator, dtype=np.float64) -> list[np.ndarray]:
         """Arguments from the domains; complex ones get a small imaginary part (so they stay

@@ -33,6 +33,11 @@ OPS: list[OpSpec] = [
     _unary("square", anp.square, np.square, complex=True),
     _unary("x**3 (negative bases, int exponent)", lambda x: x**3, lambda x: x**3),
     _unary("2**x (array exponent)", lambda x: 2.0**x, lambda x: 2.0**x),
+    # ---- 0-d inputs, whose forward must be NumPy's to the last bit
+    *[_unary(f"{name} 0-d", getattr(anp, name), getattr(np, name), domain, shape=(), exact=True)
+      for name, domain in [("exp", "real"), ("log", "positive"), ("sin", "real"),
+                           ("cos", "real"), ("tan", "unit"), ("tanh", "real"),
+                           ("sqrt", "positive")]],
     # ---- elementwise binary, with broadcasting
     *[_binary(f"add {a}+{b}", anp.add, np.add, (a, b), complex=True) for a, b in BROADCASTS],
     *[_binary(f"sub {a}-{b}", anp.subtract, np.subtract, (a, b), complex=True)

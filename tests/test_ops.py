@@ -1,6 +1,9 @@
-"""Every op row through every check: forward vs NumPy (float64 and float32), JVP vs finite
-differences, VJP vs JVP (transpose identity), second order both ways, gradient shape and dtype,
-the Tensor face, and completeness of the table against the primitive registry."""
+"""Every op row through every check: forward vs NumPy (float64 and float32), JVP and VJP vs
+finite differences and VJP vs JVP (transpose identity), second order both ways, gradient shape
+and dtype, the Tensor face (backward vs grad, gradcheck, gradgradcheck), vmap, and the
+table's completeness against the primitive registry. The derivative checks are ad.testing's
+check_grads, check_vjp, gradcheck and gradgradcheck: what the table is tested with is what
+users get."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from hypothesis import given, settings
 import autodx as ad
 from autodx.core import PRIMITIVES
 from autodx.registry import ENTRIES
-from autodx.testing import check_jvp, check_vjp
+from autodx.testing import check_grads, check_vjp, gradcheck, gradgradcheck
 from op_table import EXEMPT, OPS
 
 anp = ad.numpy
@@ -44,11 +47,42 @@ def test_forward_matches_numpy(op, dtype, rng):
     finite = np.abs(np.asarray(want, dtype=np.float64))
     scale = float(np.max(finite[np.isfinite(finite)], initial=0.0))
     np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale)
+    if op.exact and dtype == np.float64:  # 0-d arrays, NumPy scalars and Python floats
+        for spelling in (args, [a[()] for a in args], [float(a) for a in args]):
+            assert _bits(op.fn(*spelling)) == _bits(want), spelling
+
+
+def _bits(x) -> tuple:
+    x = np.asarray(x)
+    return x.dtype, x.shape, x.tobytes()
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sin", "cos", "tan", "tanh", "sqrt"])
+def test_scalar_inputs_give_numpys_result_bit_for_bit(name):
+    """0-d float64 inputs in every spelling (NumPy scalar, 0-d array, Python float, Tensor)
+    give NumPy's own result, to the last bit: no faster scalar path may round differently."""
+    rng = np.random.default_rng(0)
+    xs = np.concatenate([rng.uniform(-3.0, 3.0, 400), rng.standard_normal(100) * 30.0,
+                         np.exp(rng.uniform(-20.0, 6.5, 100)), [0.0, -0.0]])
+    if name in ("log", "sqrt"):
+        xs = np.abs(xs[xs != 0]) if name == "log" else np.abs(xs)
+    fn, ref = getattr(anp, name), getattr(np, name)
+    for x in xs:
+        want = _bits(ref(np.float64(x)))
+        for spelling in (np.float64(x), np.array(x), float(x)):
+            assert _bits(fn(spelling)) == want, (name, x, type(spelling))
+        assert _bits(getattr(ad.tensor(x, requires_grad=True), name)().detach().numpy()) == want
+
+
+def _check_first_order(op, args):
+    """JVP and VJP against central differences, and VJP against JVP (the transpose identity,
+    to rounding: `rtol * 1e-4`)."""
+    check_grads(op.fn, args, 1, eps=op.eps, rtol=op.rtol, atol=op.rtol * 0.1)
 
 
 @pytest.mark.parametrize("op", DIFF_OPS, ids=ids(DIFF_OPS))
-def test_jvp_matches_finite_differences(op, rng):
-    check_jvp(op.fn, op.args(rng), eps=op.eps, rtol=op.rtol, atol=op.rtol * 0.1, rng=rng)
+def test_jvp_and_vjp_match_finite_differences_and_each_other(op, rng):
+    _check_first_order(op, op.args(rng))
 
 
 COMPLEX_OPS = [op for op in OPS if op.complex]
@@ -62,13 +96,7 @@ def test_complex_inputs(op, rng):
     got, want = op.fn(*args), op.ref(*args)
     assert np.asarray(got).dtype == np.asarray(want).dtype
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
-    check_jvp(op.fn, args, eps=op.eps, rtol=op.rtol, atol=op.rtol * 0.1, rng=rng)
-    check_vjp(op.fn, args, rtol=op.rtol * 1e-4, atol=op.rtol * 1e-5, rng=rng)
-
-
-@pytest.mark.parametrize("op", DIFF_OPS, ids=ids(DIFF_OPS))
-def test_vjp_matches_jvp_transpose(op, rng):
-    check_vjp(op.fn, op.args(rng), rtol=op.rtol * 1e-4, atol=op.rtol * 1e-5, rng=rng)
+    _check_first_order(op, args)
 
 
 def _grad_of_projection(op, u):
@@ -81,8 +109,8 @@ def _grad_of_projection(op, u):
 def test_second_order_forward_over_reverse(op, rng):
     args = op.args(rng)
     u = rng.standard_normal(np.shape(op.ref(*args)))
-    check_jvp(_grad_of_projection(op, u), args, eps=op.eps, rtol=op.rtol * 10,
-              atol=op.rtol, rng=rng)
+    check_grads(_grad_of_projection(op, u), args, 1, modes=("fwd",), eps=op.eps,
+                rtol=op.rtol * 10, atol=op.rtol)
 
 
 @pytest.mark.parametrize("op", DIFF_OPS, ids=ids(DIFF_OPS))
@@ -111,6 +139,18 @@ def test_tensor_backward_matches_grad(op, rng):
     anp.sum(op.fn(*tensors)).backward()
     for t, w in zip(tensors, want):
         np.testing.assert_allclose(t.grad.numpy(), w, rtol=1e-12, atol=1e-14)
+    assert gradcheck(op.fn, tuple(tensors), eps=op.eps, atol=op.rtol * 0.1, rtol=op.rtol,
+                     fast_mode=True)
+
+
+# a float32 row's random grad_outputs are float32, which gradgradcheck warns about (as PyTorch)
+@pytest.mark.filterwarnings("ignore:Input #")
+@pytest.mark.parametrize("op", DIFF_OPS, ids=ids(DIFF_OPS))
+def test_tensor_double_backward_matches_finite_differences(op, rng):
+    """backward(create_graph=True), differentiated again by backward (gradgradcheck)."""
+    tensors = tuple(ad.tensor(x, requires_grad=True) for x in op.args(rng))
+    assert gradgradcheck(op.fn, tensors, eps=op.eps, atol=op.rtol, rtol=op.rtol * 10,
+                         fast_mode=True)
 
 
 @pytest.mark.parametrize("op", [op for op in OPS if op.nondiff], ids=ids(
@@ -255,16 +295,30 @@ def test_broadcasting_binary_ops_gradients_have_input_shapes(data):
     x, y = rng.uniform(0.5, 2.0, x_shape), rng.uniform(0.5, 2.0, y_shape)
     gx, gy = ad.grad(lambda x, y: anp.sum(op(x, y) * 1.5), argnums=(0, 1))(x, y)
     assert np.shape(gx) == x_shape and np.shape(gy) == y_shape
-    eps = 1e-6
-    fd = [(np.sum(op(x + eps * e.reshape(x_shape), y) * 1.5)
-           - np.sum(op(x - eps * e.reshape(x_shape), y) * 1.5)) / (2 * eps)
-          for e in np.eye(max(x.size, 1))[: x.size]]
-    np.testing.assert_allclose(np.ravel(gx), fd, rtol=1e-6, atol=1e-8)
+    # the whole Jacobian with respect to both arguments, column by column against central
+    # differences and row by row by backward (which also checks the gradients' shapes)
+    tensors = (ad.tensor(x, requires_grad=True), ad.tensor(y, requires_grad=True))
+    assert gradcheck(lambda x, y: op(x, y) * 1.5, tensors, atol=1e-8, rtol=1e-6)
+    ones = np.ones(np.broadcast_shapes(x_shape, y_shape))
+    for g, t in zip((gx, gy), tensors):  # the gradient of the sum is J^T 1
+        np.testing.assert_allclose(g, ad.autograd.grad(op(*tensors) * 1.5, t, ones)[0].numpy(),
+                                   rtol=1e-14)
 
 
 # ----------------------------------------------------------------------------- vmap
 
-VMAP_VARIANTS = ["axis 0", "last axis", "None on the first argument"]
+def _variants(op) -> list[str]:
+    """How each argument is batched. A third variant needs something to vary: an unmapped
+    (None) first argument when there are several, else the batch on a middle axis (unary rows
+    with at least two dimensions); for a 0-d or 1-d unary row, axis 0 and the last axis are
+    all there is."""
+    if len(op.shapes) > 1:
+        return ["axis 0", "last axis", "None on the first argument"]
+    return ["axis 0", "last axis"] + (["a middle axis"] if len(op.shapes[0]) >= 2 else [])
+
+
+def _vmap_cases(ops) -> list:
+    return [pytest.param(op, v, id=f"{op.name}-{v}") for op in ops for v in _variants(op)]
 
 
 def _batched_case(op, variant, rng, size=3):
@@ -272,20 +326,19 @@ def _batched_case(op, variant, rng, size=3):
     examples = [op.args(rng) for _ in range(size)]
     in_axes, batched = [], []
     for j in range(len(op.shapes)):
-        if variant == "None on the first argument" and j == 0 and len(op.shapes) > 1:
+        if variant == "None on the first argument" and j == 0:
             in_axes.append(None)
             batched.append(examples[0][j])
             for e in examples:
                 e[j] = examples[0][j]
         else:
-            axis = 0 if variant == "axis 0" else -1
+            axis = {"axis 0": 0, "last axis": -1, "a middle axis": 1}.get(variant, -1)
             in_axes.append(axis)
             batched.append(np.stack([e[j] for e in examples], axis=axis))
     return examples, batched, tuple(in_axes)
 
 
-@pytest.mark.parametrize("variant", VMAP_VARIANTS)
-@pytest.mark.parametrize("op", OPS, ids=ids(OPS))
+@pytest.mark.parametrize(("op", "variant"), _vmap_cases(OPS))
 def test_vmap_matches_python_loop(op, variant, rng):
     examples, batched, in_axes = _batched_case(op, variant, rng)
     got = ad.vmap(op.fn, in_axes=in_axes)(*batched)
@@ -294,8 +347,7 @@ def test_vmap_matches_python_loop(op, variant, rng):
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
 
 
-@pytest.mark.parametrize("variant", VMAP_VARIANTS)
-@pytest.mark.parametrize("op", DIFF_OPS, ids=ids(DIFF_OPS))
+@pytest.mark.parametrize(("op", "variant"), _vmap_cases(DIFF_OPS))
 def test_vmap_of_grad_matches_loop_of_grad(op, variant, rng):
     examples, batched, in_axes = _batched_case(op, variant, rng)
     argnums = tuple(range(len(op.shapes)))

@@ -610,6 +610,22 @@ def test_pow_derivative_at_zero_follows_torch():
                       jax.grad(f, argnums=(0, 1))(0.0, 2.0))
 
 
+def test_mean_of_an_empty_array_raises_where_the_oracles_give_nan():
+    # NOTE: a deliberate difference (see _count in numpy/_reductions.py): torch and JAX
+    # return nan, silently; autodx raises a ValueError naming the function, shape and axis.
+    torch, jax = _torch(), _jax()
+    assert np.isnan(to_np(torch.mean(torch.zeros(0, dtype=torch.float64))))
+    assert np.isnan(to_np(jax.numpy.mean(jax.numpy.zeros(0))))
+    t = ad.tensor(np.zeros((2, 0)), requires_grad=True)
+    for call in (lambda: t.mean(), lambda: np.mean(t), lambda: anp.mean(t, axis=1),
+                 lambda: ad.grad(lambda x: anp.std(x))(np.zeros((2, 0)))):
+        with pytest.raises(ValueError, match=r"empty selection.*\(2, 0\).*axis=(None|1)"):
+            call()
+    with pytest.raises(ValueError, match=r"nanmean of an empty selection.*\(0,\)"):
+        anp.nanmean(np.zeros(0))
+    assert anp.mean(np.zeros((2, 0)), axis=0).shape == (0,)  # no slice is empty: no error
+
+
 # ----------------------------------------------------------------------------- structures
 
 

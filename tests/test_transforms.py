@@ -187,6 +187,14 @@ def test_has_aux():
     assert (value, aux, g) == (9.0, 4.0, 6.0)
     jac, aux = ad.jacfwd(lambda x: (x * 2, x), has_aux=True)(np.ones(2))
     np.testing.assert_array_equal(jac, 2 * np.eye(2))
+    assert isinstance(aux, np.ndarray)  # the primal value, not a tracer
+    np.testing.assert_array_equal(aux, np.ones(2))
+    jac, aux = ad.jacrev(lambda x: (x * 2, {"sum": anp.sum(x)}), has_aux=True)(np.arange(2.0))
+    np.testing.assert_array_equal(jac, 2 * np.eye(2))
+    assert aux == {"sum": 1.0}
+    hess, aux = ad.hessian(lambda x: (anp.sum(x**3), x**2), has_aux=True)(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(hess, np.diag([6.0, 12.0]))
+    np.testing.assert_array_equal(aux, [1.0, 4.0])
 
 
 def test_pytrees_in_and_out():
@@ -496,9 +504,9 @@ def test_every_composition_order_agrees_under_vmap():
 
 
 def test_check_grads_on_float32_and_pytrees():
-    ad.testing.check_grads(lambda x: anp.sin(x) * x, (np.array([0.5, 1.0], np.float32),))
+    ad.testing.check_grads(lambda x: anp.sin(x) * x, (np.array([0.5, 1.0], np.float32),), 2)
     ad.testing.check_grads(lambda p: anp.sum(p["w"] ** 2) * p["b"],
-                           ({"w": np.array([0.5, 1.0]), "b": 2.0},))
+                           ({"w": np.array([0.5, 1.0]), "b": 2.0},), order=2)
     wrong = ad.custom_jvp(lambda x: x**2)
     wrong.defjvp(lambda primals, tangents: (primals[0] ** 2, 3.0 * primals[0] * tangents[0]))
     with pytest.raises(AssertionError, match="finite differences"):

@@ -92,6 +92,10 @@ def _floating(x, dtype):
 
 def _count(name: str, shape: tuple, ax: tuple, axis) -> int:
     """The number of elements each reduced slice has; an empty one is an error, not NaN."""
+    # NOTE: the mean of nothing is undefined. NumPy warns ("Mean of empty slice") and returns
+    # nan, torch.mean and jax.numpy.mean return nan without a word; that nan then flows into
+    # the loss and every gradient, far from its cause (typically a batch or mask that selected
+    # nothing). autodx raises here, naming the function, the shape and the axis, instead.
     n = math.prod([shape[a] for a in ax])
     if n == 0:
         raise ValueError(f"{name} of an empty selection: an array of shape {shape} has no "

@@ -272,10 +272,7 @@ case("out_axes_None_for_a_batched_output", lambda X: X.vmap(sq, out_axes=None)(n
      ValueError, r"out_axes=None", r"depends on the mapped inputs")
 case("python_if_on_a_batched_value",
      lambda X: X.vmap(lambda x: x if x > 0 else -x)(np.ones(3)), TypeError,
-     r"differs from example to example", r"where\(",
-     lead="batching.py BatchTracer.concrete: raise an error that is also a TypeError, as JAX's "
-          "TracerBoolConversionError (e.g. class BatchedValueConversionError(BatchingError, "
-          "TypeError) in core.py); the message can stay")
+     r"differs from example to example", r"where\(")
 
 # traced values that escape or are converted
 
@@ -286,9 +283,7 @@ def leak(X):
     return X.grad(lambda y: y * leaked[0])(1.0)
 
 
-case("escaped_tracer", leak, TypeError, r"has already returned", r"has_aux=True",
-     lead="core.py: EscapedTracerError should subclass TypeError as well as RuntimeError "
-          "(JAX's UnexpectedTracerError is a TypeError); `except RuntimeError` keeps working")
+case("escaped_tracer", leak, TypeError, r"has already returned", r"has_aux=True")
 case("float_of_a_traced_value", lambda X: X.grad(lambda x: float(x) * x)(2.0), TypeError,
      r"float\(\) was called", r"ad\.stop_gradient")
 case("asarray_of_a_traced_value", lambda X: X.grad(lambda x: np.asarray(x).sum())(2.0),
@@ -387,24 +382,15 @@ def set_first(x):
 
 
 case("tensor_of_a_str", lambda T: T.tensor("abc"), TypeError,
-     r"data", r"number", face="torch",
-     lead="tensor.py _to_array: refuse non-numeric data at once with TypeError('ad.tensor(data):"
-          " data must be a number, an array or a (nested) list of numbers, got ...') instead of "
-          "NumPy's ValueError 'could not convert string to float'")
+     r"data", r"number", face="torch")
 case("tensor_of_None", lambda T: T.tensor(None), RuntimeError, r"data", r"None",
-     face="torch", lead="tensor.py _to_array: ad.tensor(None) makes tensor(nan); refuse None "
-                        "(RuntimeError, as torch's 'Could not infer dtype of NoneType'), naming "
-                        "data and saying what to pass")
+     face="torch")
 case("tensor_of_an_object", lambda T: T.tensor(object()), RuntimeError, r"data", r"number",
-     face="torch", lead="tensor.py _to_array: refuse objects (dtype object) with a RuntimeError "
-                        "naming data; today a bare TypeError from float()")
+     face="torch")
 case("tensor_of_a_list_with_None", lambda T: T.tensor([1.0, None]), RuntimeError,
-     r"data", r"None", face="torch",
-     lead="tensor.py _to_array: [1.0, None] becomes [1., nan]; refuse it (RuntimeError)")
+     r"data", r"None", face="torch")
 case("tensor_of_a_ragged_list", lambda T: T.tensor([[1.0, 2.0], [3.0]]), ValueError,
-     r"data", r"same length", face="torch",
-     lead="tensor.py _to_array: catch NumPy's 'inhomogeneous shape' ValueError and say that "
-          "nested lists need the same length at each level (ValueError, as torch)")
+     r"data", r"same length", face="torch")
 case("bool_tensor_requiring_grad", lambda T: T.tensor([True], requires_grad=True),
      RuntimeError, r"floating-point", r"dtype=float", face="torch")
 case("int_tensor_requires_grad_", lambda T: T.ints([1, 2]).requires_grad_(), RuntimeError,
@@ -416,22 +402,13 @@ case("backward_of_a_complex_scalar",
      r"real scalar outputs", r"gradient=", face="torch")
 case("backward_gradient_of_the_wrong_shape",
      lambda T: backward_with(T, T.vec([1.0, 1.0])), RuntimeError,
-     r"Mismatch in shape: grad_output\[0\] has a shape of", r"gradient", face="torch",
-     lead="tensor.py _root_cotangents: keep PyTorch's 'Mismatch in shape' text and add the fix "
-          "naming the argument: '...; pass gradient= (grad_outputs= in autograd.grad) of the "
-          "output's shape (3,)'")
+     r"Mismatch in shape: grad_output\[0\] has a shape of", r"gradient", face="torch")
 case("backward_gradient_a_str", lambda T: backward_with(T, "a"), TypeError,
-     r"gradient", r"Tensor", face="torch",
-     lead="tensor.py _root_cotangents: a gradient that is not a Tensor/array of numbers is a "
-          "TypeError naming gradient= (torch: 'gradients can be either Tensors or None'); today "
-          "'Mismatch in shape ... ()'")
+     r"gradient", r"Tensor", face="torch")
 case("backward_gradient_a_list", lambda T: backward_with(T, [1.0, 1.0, 1.0]), TypeError,
-     r"gradient", r"Tensor", face="torch",
-     lead="tensor.py Tensor.backward/_root_cotangents: a list given as gradient= of one tensor "
-          "is read as one gradient per output ('got 3 gradients for 1 outputs'); say that "
-          "gradient= takes a Tensor (TypeError, as torch)")
+     r"gradient", r"Tensor", face="torch")
 case("backward_gradient_an_object", lambda T: backward_with(T, object()), TypeError,
-     r"gradient", r"Tensor", face="torch", lead="tensor.py _root_cotangents: as for a str")
+     r"gradient", r"Tensor", face="torch")
 case("backward_twice", backward_twice, RuntimeError, r"second time", r"retain_graph=True",
      face="torch")
 case("backward_of_a_constant", lambda T: (T.tensor(1.0) * 2).backward(), RuntimeError,
@@ -439,44 +416,33 @@ case("backward_of_a_constant", lambda T: (T.tensor(1.0) * 2).backward(), Runtime
 case("backward_of_a_no_grad_result", computed_without_grad, RuntimeError,
      r"does not require grad", r"no_grad", face="torch")
 case("backward_inputs_a_str", lambda T: (T.leaf(1.0) * 2).backward(inputs="x"),
-     RuntimeError, r"inputs\[0\]", r"Tensor", face="torch",
-     lead="tensor.py _as_tensors: raise an error that is a RuntimeError (torch's 'all inputs "
-          "have to be Tensors') as well as a TypeError, and do not iterate a str")
+     RuntimeError, r"inputs\[0\]", r"Tensor", face="torch")
 case("backward_inputs_not_requiring_grad",
      lambda T: (T.leaf(1.0) * T.tensor(2.0)).backward(inputs=[T.tensor(2.0)]), RuntimeError,
-     r"inputs\[0\]", r"requires_grad", face="torch",
-     lead="tensor.py backward(inputs=...): refuse an input that does not require grad "
-          "(RuntimeError, as torch); today it is silently ignored")
+     r"inputs\[0\]", r"requires_grad", face="torch")
 case("backward_inputs_empty", lambda T: (T.leaf(1.0) * 2).backward(inputs=[]), RuntimeError,
-     r"inputs", r"empty", face="torch",
-     lead="tensor.py backward: refuse inputs=[] (torch: '`inputs` argument to `backward()` "
-          "cannot be empty'); today it does nothing")
+     r"inputs", r"empty", face="torch")
 case("autograd_grad_inputs_None", lambda T: T.autograd.grad(T.leaf(1.0) * 2, None), TypeError,
-     r"inputs", r"Tensor", face="torch",
-     lead="tensor.py _as_tensors: None gives the bare \"'NoneType' object is not iterable\"; "
-          "say 'inputs must be a Tensor or a sequence of Tensors, got None'")
+     r"inputs", r"Tensor", face="torch")
 case("autograd_grad_outputs_None", lambda T: T.autograd.grad(None, T.leaf(1.0)), TypeError,
-     r"outputs", r"Tensor", face="torch", lead="tensor.py _as_tensors: as for inputs=None")
+     r"outputs", r"Tensor", face="torch")
 case("autograd_grad_inputs_a_float", lambda T: T.autograd.grad(T.leaf(1.0) * 2, 1.0),
-     TypeError, r"inputs", r"Tensor", face="torch",
-     lead="tensor.py _as_tensors: a float gives \"'float' object is not iterable\"")
+     TypeError, r"inputs", r"Tensor", face="torch")
 case("autograd_grad_inputs_an_ndarray",
      lambda T: T.autograd.grad(T.leaf(1.0) * 2, np.ones(2)), RuntimeError, r"inputs",
-     r"requires_grad=True", face="torch",
-     lead="tensor.py _as_tensors: an ndarray is iterated ('inputs[0] must be an ad.Tensor, got "
-          "float64'); refuse it whole, as a RuntimeError as torch")
+     r"requires_grad=True", face="torch")
+case("autograd_grad_inputs_empty", lambda T: T.autograd.grad(T.leaf(1.0) * 2, []),
+     RuntimeError, r"`inputs` argument to `grad\(\)` cannot be empty", r"requires_grad=True",
+     face="torch")
 case("autograd_grad_grad_outputs_of_the_wrong_shape",
      lambda T: autograd_grad_with(T, grad_outputs=T.vec([1.0, 2.0, 3.0])), RuntimeError,
      r"grad_output\[0\] has a shape of", r"output\[0\] has a shape of", face="torch")
 case("autograd_grad_grad_outputs_count",
      lambda T: T.autograd.grad([T.leaf([1.0, 2.0]) * 2], [T.leaf(1.0)],
                                grad_outputs=[T.vec([1.0, 2.0])] * 2), RuntimeError,
-     r"2 gradients for 1 output", r"grad_outputs", face="torch", peer=False,
-     lead="tensor.py _root_cotangents: name the argument (grad_outputs / gradient / "
-          "grad_tensors) in 'got 2 gradients for 1 outputs'")
+     r"2 gradients for 1 output", r"grad_outputs", face="torch", peer=False)
 case("autograd_grad_grad_outputs_a_str", lambda T: autograd_grad_with(T, grad_outputs="a"),
-     TypeError, r"grad_outputs", r"Tensor", face="torch",
-     lead="tensor.py _root_cotangents: as for backward(gradient='a')")
+     TypeError, r"grad_outputs", r"Tensor", face="torch")
 case("autograd_grad_of_a_vector", lambda T: autograd_grad_with(T), RuntimeError,
      r"shape \(2,\)", r"gradient=", face="torch")
 case("autograd_grad_input_not_requiring_grad",
@@ -487,25 +453,20 @@ case("autograd_grad_unused_input",
      r"inputs\[0\]", r"allow_unused=True", face="torch")
 case("autograd_grad_batched_without_grad_outputs",
      lambda T: autograd_grad_with(T, is_grads_batched=True), RuntimeError,
-     r"is_grads_batched", r"grad_outputs", face="torch",
-     lead="autograd/__init__.py grad: raise RuntimeError (torch's class), not ValueError, for "
-          "is_grads_batched=True without grad_outputs")
+     r"is_grads_batched", r"grad_outputs", face="torch")
 case("autograd_grad_batched_of_the_wrong_shape",
      lambda T: autograd_grad_with(T, grad_outputs=T.vec(np.ones((3, 3))),
                                   is_grads_batched=True), RuntimeError,
-     r"is_grads_batched", r"first (axis|dimension)", face="torch",
-     lead="autograd/__init__.py grad: check batched grad_outputs before vmapping and say that "
-          "the first axis is the batch and the rest must be the output's shape (2,)")
+     r"is_grads_batched", r"first (axis|dimension)", face="torch")
 case("materialize_grads_without_allow_unused",
      lambda T: autograd_grad_with(T, grad_outputs=T.vec([1.0, 1.0]), materialize_grads=True,
                                   allow_unused=False), ValueError,
      r"allow_unused", r"materialize_grads", face="torch")
 case("autograd_backward_None", lambda T: T.autograd.backward(None), TypeError,
-     r"tensors", r"Tensor", face="torch", lead="tensor.py _as_tensors: as for inputs=None")
+     r"tensors", r"Tensor", face="torch")
 case("autograd_backward_grad_tensors_count",
      lambda T: T.autograd.backward([T.leaf(1.0) * 2, T.leaf(1.0) * 3], [T.vec(1.0)]),
-     RuntimeError, r"grad_tensors", r"2", face="torch",
-     lead="tensor.py _root_cotangents: name grad_tensors in 'got 1 gradients for 2 outputs'")
+     RuntimeError, r"grad_tensors", r"2", face="torch")
 case("inplace_on_a_leaf", lambda T: inplace(T, add_one), RuntimeError,
      r"leaf Variable that requires grad", r"no_grad", face="torch")
 case("setitem_on_a_leaf", lambda T: inplace(T, set_first), RuntimeError,
@@ -517,51 +478,38 @@ case("inplace_change_of_a_saved_tensor", modified_after_saving, RuntimeError,
 case("numpy_of_a_tensor_requiring_grad", lambda T: T.leaf([1.0]).numpy(), RuntimeError,
      r"requires grad", r"detach\(\)\.numpy\(\)", face="torch")
 case("item_of_two_elements", lambda T: T.vec([1.0, 2.0]).item(), RuntimeError,
-     r"2 elements", r"t\[0\]|\.sum\(\)", face="torch",
-     lead="tensor.py Tensor.item: PyTorch raises RuntimeError ('a Tensor with 2 elements "
-          "cannot be converted to Scalar'); raise a ValueError+RuntimeError and say to index "
-          "(t[0]) or reduce (t.sum()) first")
+     r"2 elements", r"t\[0\]|\.sum\(\)", face="torch")
 case("float_of_two_elements", lambda T: float(T.vec([1.0, 2.0])), ValueError,
-     r"2 elements", r"t\[0\]|\.sum\(\)", face="torch",
-     lead="tensor.py Tensor.item/__float__: add the fix (index t[0] or reduce t.sum() first)")
+     r"2 elements", r"t\[0\]|\.sum\(\)", face="torch")
 case("len_of_a_0d_tensor", lambda T: len(T.leaf(1.0)), TypeError, r"len\(\) of a 0-d",
      face="torch")
 case("hook_on_a_tensor_without_grad",
      lambda T: T.tensor(1.0).register_hook(lambda g: g), RuntimeError,
      r"doesn't require gradient", r"requires_grad_\(\)", face="torch")
 case("hook_not_callable", lambda T: T.leaf(1.0).register_hook(12), TypeError,
-     r"hook", r"function|callable", face="torch", peer=False,  # torch accepts it
-     lead="tensor.py register_hook: refuse a non-callable hook at once (TypeError)")
+     r"hook", r"function|callable", face="torch", peer=False)  # torch accepts it
 case("hook_returning_the_wrong_shape",
      lambda T: hook_returning(T, lambda T: T.vec([1.0, 2.0, 3.0])), RuntimeError,
-     r"hook", r"\(3,\).*\(2,\)|\(2,\).*\(3,\)", face="torch",
-     lead="tensor.py register_hook's run(): a hook result of another shape (or dtype) than the "
-          "gradient is a RuntimeError, as torch's 'hook has changed the size of value'; today "
-          "it is accepted and broadcast")
+     r"hook", r"\(3,\).*\(2,\)|\(2,\).*\(3,\)", face="torch")
+case("hook_returning_another_dtype",
+     lambda T: hook_returning(T, lambda T: T.tensor(np.ones(2, np.float32))), RuntimeError,
+     r"hook '<lambda>' has changed the type of value", r"float64, got float32", face="torch")
 case("requires_grad_false_on_a_non_leaf",
      lambda T: (T.leaf(1.0) * 2).requires_grad_(False), RuntimeError,
      r"only change requires_grad flags of leaf variables", r"detach\(\)", face="torch")
 case("grad_assigned_the_wrong_shape",
      lambda T: assign_grad(T, lambda T: T.vec([1.0, 2.0, 3.0])), RuntimeError,
-     r"grad", r"shape \(2,\)", face="torch",
-     lead="tensor.py grad setter: refuse a gradient of another shape than the tensor "
-          "(RuntimeError, as torch 'assigned grad has data of a different size')")
+     r"grad", r"shape \(2,\)", face="torch")
 case("grad_assigned_a_str", lambda T: assign_grad(T, lambda T: "a"), TypeError,
-     r"grad", r"Tensor", face="torch",
-     lead="tensor.py grad setter: refuse a non-Tensor (TypeError, as torch 'assigned grad "
-          "expected to be a Tensor or None'); today NumPy's 'could not convert string'")
+     r"grad", r"Tensor", face="torch")
 case("grad_assigned_an_int_tensor", lambda T: assign_grad(T, lambda T: T.ints([1, 2])),
-     RuntimeError, r"grad", r"dtype", face="torch",
-     lead="tensor.py grad setter: refuse a gradient of another dtype (RuntimeError, as torch)")
+     RuntimeError, r"grad", r"dtype", face="torch")
 case("functional_jacobian_of_a_str", lambda T: T.F.jacobian(sq, "a"), TypeError,
      r"inputs", r"Tensor", face="torch")
 case("functional_jacobian_of_None", lambda T: T.F.jacobian(sq, None), TypeError,
      r"inputs", r"Tensor", face="torch")
 case("functional_jacobian_not_callable", lambda T: T.F.jacobian(12.0, T.leaf(1.0)),
-     TypeError, r"func", r"callable", face="torch",
-     lead="autograd/functional.py: refuse a non-callable func at once in jacobian, hessian, "
-          "vjp, jvp, hvp, vhp ('func must be a function, got 12.0'); today the bare \"'float' "
-          "object is not callable\"")
+     TypeError, r"func", r"callable", face="torch")
 case("functional_jacobian_str_output", lambda T: T.F.jacobian(lambda x: "a", T.leaf(1.0)),
      TypeError, r"outputs of func", r"Tensor", face="torch")
 case("functional_jacobian_int_input", lambda T: T.F.jacobian(sq, T.ints(np.array([1, 2]))),
@@ -585,19 +533,28 @@ case("functional_hvp_of_a_vector",
      r"hvp", r"single element", face="torch")
 case("functional_jacobian_of_a_million_inputs",
      lambda T: T.F.jacobian(T.sin, T.vec(BIG)), MemoryError, r"7\.28 TiB",
-     r"ad\.vmap\(ad\.grad\(f\)\)", face="torch", peer=False,
-     lead="autograd/functional.py _batched_rows (and hessian): before np.eye(out.size), call "
-          "autodx.api._check_dense('jacobian', out.size, n, out.dtype, None, False) so the "
-          "same JacobianSizeError says how big it would be")
+     r"ad\.vmap\(ad\.grad\(f\)\)", face="torch", peer=False)
+case("functional_hessian_of_a_million_inputs",
+     lambda T: T.F.hessian(lambda x: (x * x).sum(), T.vec(BIG)), MemoryError,
+     r"hessian: the Hessian here is a dense \(1000000, 1000000\)", r"ad\.hvp", face="torch",
+     peer=False)
+case("functional_hessian_not_callable", lambda T: T.F.hessian(12.0, T.leaf([1.0, 2.0])),
+     TypeError, r"hessian: func must be a callable", r"functional\.hessian\(f, inputs\)",
+     face="torch")
+case("functional_vhp_not_callable",
+     lambda T: T.F.vhp(12.0, T.leaf([1.0, 2.0]), T.vec([1.0, 1.0])), TypeError,
+     r"vhp: func must be a callable", r"functional\.vhp\(f, inputs\)", face="torch")
+case("defjvp_of_a_number", lambda X: ad.custom_jvp(sq).defjvp(12), TypeError,
+     r"Expected a callable value, got 12", r"@f\.defjvp", peer=False)  # JAX accepts it
+case("defvjp_bwd_a_number", lambda X: ad.custom_vjp(sq).defvjp(lambda x: (x, x), 12),
+     TypeError, r"callable value, got 12: defvjp's bwd", r"f\.defvjp\(f_fwd, f_bwd\)",
+     peer=False)  # JAX accepts it
 
 # ----------------------------------------------------------------------------- ad.numpy
 # (NumPy's semantics and exception types, on both faces)
 
 case("sum_axis_a_float", lambda X: X.np.sum(X.tensor(V3), axis=0.0), TypeError,
-     r"axis", r"axis=0\b", face="numpy",
-     lead="numpy/_reductions (axis normalization): axis=0.0 gives the bare \"'float' object is "
-          "not iterable\"; say 'axis must be an int or a tuple of ints, got 0.0 (float); use "
-          "axis=0'")
+     r"axis", r"axis=0\b", face="numpy")
 case("sum_axis_past_the_rank", lambda X: X.np.sum(X.tensor(V3), axis=3), ValueError,
      r"axis 3 is out of bounds", r"dimension 1", face="numpy")
 case("mean_axis_a_str", lambda X: X.np.mean(X.tensor(V3), axis="0"), TypeError,
@@ -617,9 +574,7 @@ case("index_past_the_end", lambda X: X.tensor(V3)[5], IndexError, r"index 5", r"
 case("index_a_float", lambda X: X.tensor(V3)[0.5], IndexError, r"valid indices",
      r"astype\(int\)", face="numpy")
 case("stack_of_one_0d_value", lambda X: X.np.stack(X.tensor(1.0)), TypeError,
-     r"stack", r"list|sequence", face="numpy",
-     lead="ad.numpy.stack: a single array gives 'iteration over a 0-d value'; say, as NumPy "
-          "does, that arrays to stack must be passed as a sequence (list or tuple)")
+     r"stack", r"list|sequence", face="numpy")
 
 
 def _params(cases: list[Misuse]) -> list:
@@ -779,9 +734,6 @@ def test_non_callables_are_refused_by_every_transform_when_made():
             call()
 
 
-@pytest.mark.xfail(strict=True, reason="lead: custom.py custom_jvp/custom_vjp/checkpoint should "
-                   "refuse a non-callable at once (TypeError 'Expected a callable value, got "
-                   "12.0'), as api.py's transforms now do")
 @pytest.mark.parametrize("transform", ["checkpoint", "custom_jvp", "custom_vjp"])
 def test_custom_transforms_refuse_non_callables(transform):
     with pytest.raises(TypeError, match="callable"):
@@ -825,15 +777,70 @@ def test_chunked_jacobian_builds_each_basis_chunk_and_agrees(mode, monkeypatch):
         getattr(ad, mode)(f, chunk_size=9)(x)
 
 
+def _outer_sin(F):
+    return lambda x: (F.sin(x)[:, None] * x**2).reshape(-1)  # 25 outputs of 5 inputs
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_functional_jacobian_builds_its_basis_in_chunks_under_the_limit(create_graph,
+                                                                         monkeypatch):
+    """The (25, 5) Jacobian fits a 1000-byte limit that its (25, 25) basis would not: the
+    basis is made 5 rows at a time, with the values (and create_graph's graph) unchanged."""
+    v = np.linspace(0.1, 1.0, 5)
+    xt = torch.tensor(v, requires_grad=True)
+    want = torch.autograd.functional.jacobian(_outer_sin(torch), xt, create_graph=create_graph)
+    monkeypatch.setattr(ad.api, "JACOBIAN_LIMIT_BYTES", 25 * 5 * 8)
+    x = ad.tensor(v, requires_grad=True)
+    got = ad.autograd.functional.jacobian(_outer_sin(anp), x, create_graph=create_graph)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-14)
+    if create_graph:
+        (got * got).sum().backward()
+        (want * want).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-13)
+    monkeypatch.setattr(ad.api, "JACOBIAN_LIMIT_BYTES", 25 * 5 * 8 - 1)
+    with pytest.raises(MemoryError, match=r"jacobian: the Jacobian here is a dense \(25, 5\)"):
+        ad.autograd.functional.jacobian(_outer_sin(anp), x)
+
+
+def test_refusals_keep_what_is_legitimate():
+    """The new checks refuse misuse only: these uses, some friendlier than PyTorch, still work."""
+    assert ad.tensor(10**30).item() == 1e30  # a Python int too large for int64
+    np.testing.assert_array_equal(ad.tensor([ad.tensor(1.0), 2.0]).numpy(), [1.0, 2.0])
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = np.array([0.5, 0.5])  # an array of the tensor's shape and dtype
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.5, 3.5])
+    (x * 2).backward(gradient=np.array([1.0, 0.0]))  # an ndarray as gradient=
+    np.testing.assert_array_equal(x.grad.numpy(), [5.5, 3.5])
+    (g,) = ad.autograd.grad((x * x).sum(), (t for t in [x]))  # any iterable of inputs
+    np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])
+    x.register_hook(lambda g: g * 2)  # same shape and dtype: accepted
+    x.grad = None
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0])
+    assert ad.checkpoint(sq)(3.0) == 9.0
+
+
+def test_new_error_classes_keep_the_old_except_clauses():
+    with pytest.raises(ad.BatchingError) as info:  # was a BatchingError (a ValueError)
+        ad.vmap(lambda x: x if x > 0 else -x)(np.ones(3))
+    assert isinstance(info.value, TypeError)  # now also JAX's TracerBoolConversionError's class
+    with pytest.raises(RuntimeError) as info:
+        leak(AD)
+    assert isinstance(info.value, ad.EscapedTracerError) and isinstance(info.value, TypeError)
+    with pytest.raises(TypeError):  # was a TypeError, now also torch's RuntimeError
+        ad.autograd.grad(ad.tensor(1.0, requires_grad=True) * 2, ["x"])
+
+
+def test_jacobian_size_error_is_one_class():
+    assert ad.api.JacobianSizeError is ad.JacobianSizeError
+
+
 def test_the_elementwise_diagonal_the_error_offers_is_right():
     x = np.linspace(-1.0, 1.0, 7)
     np.testing.assert_allclose(ad.vmap(ad.grad(anp.sin))(x), np.cos(x), rtol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason="lead: ad.numpy's elementwise wrappers should convert a "
-                   "list containing Tensors/tracers with stack, as the reductions already do "
-                   "(anp.sum([t1, t2]) works); today anp.sin([t1, t2]) says 'call ad.numpy "
-                   "functions', which the user did")
 def test_a_list_of_tensors_is_array_like_as_in_numpy():
     a, b = ad.tensor(1.0, requires_grad=True), ad.tensor(2.0, requires_grad=True)
     anp.sum(anp.sin([a, b])).backward()

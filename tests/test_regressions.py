@@ -184,3 +184,15 @@ def test_second_derivatives_through_custom_vjp_follow_each_peer():
     (gt,) = ad.autograd.grad(dg(t) * t, t, create_graph=True)
     assert gt.item() == g.item() == 1.5
     assert ad.autograd.grad(gt, t)[0].item() == torch.autograd.grad(g, y)[0].item() == 4.0
+
+
+@pytest.mark.parametrize("fn, args", [
+    (anp.add, ([1.0, 2.0], [3.0, 4.0])),  # was the concatenated list [1, 2, 3, 4]
+    (anp.multiply, ([1.0, 2.0], 2)),  # was the repeated list [1, 2, 1, 2]
+    (anp.add, ((1.0, 2.0), (3.0, 4.0))),
+    (anp.subtract, ([1.0, 2.0], 0.5)),
+    (anp.sin, ([1.0, 2.0],)),
+    (anp.where, ([True, False], [1.0, 2.0], [3.0, 4.0])),
+])
+def test_public_functions_take_lists_as_numpy_does(fn, args):
+    np.testing.assert_array_equal(fn(*args), getattr(np, fn.__name__)(*args))

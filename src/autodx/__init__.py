@@ -7,7 +7,7 @@
 tensor(12.)
 """
 
-from . import autograd, nn, numpy, scipy, testing, tree
+from . import autograd, core, nn, numpy, scipy, testing, tree
 from .anomaly import AnomalyError, config
 from .api import (
     grad,
@@ -31,6 +31,7 @@ from .core import (
     EscapedTracerError,
     FreedGraphError,
     InPlaceModificationError,
+    JacobianSizeError,
     NonScalarOutputError,
     NotDifferentiableError,
     TracerConversionError,
@@ -41,13 +42,15 @@ from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enab
 
 __version__ = "0.1.0"
 
+core.ensure_warning_filter()  # NumPy's RuntimeWarnings at the user's line (anomaly.py)
+
 __all__ = [
     "AnomalyError", "ArgnumsError", "ArrayAssignmentError", "BatchingError",
     "ComplexDifferentiationError", "EscapedTracerError", "FreedGraphError",
-    "InPlaceModificationError", "NonScalarOutputError", "NotDifferentiableError", "Tensor",
-    "TracerConversionError", "UnsupportedNumpyFunctionError", "autograd", "checkpoint", "config",
-    "custom_jvp", "custom_vjp", "enable_grad", "grad", "hessian", "hvp", "is_grad_enabled",
-    "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "nn", "no_grad", "numpy", "scipy",
-    "set_grad_enabled", "stop_gradient", "tensor", "testing", "tree", "value_and_grad", "vjp",
-    "vmap",
+    "InPlaceModificationError", "JacobianSizeError", "NonScalarOutputError",
+    "NotDifferentiableError", "Tensor", "TracerConversionError", "UnsupportedNumpyFunctionError",
+    "autograd", "checkpoint", "config", "custom_jvp", "custom_vjp", "enable_grad", "grad",
+    "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "nn",
+    "no_grad", "numpy", "scipy", "set_grad_enabled", "stop_gradient", "tensor", "testing", "tree",
+    "value_and_grad", "vjp", "vmap",
 ]

@@ -32,6 +32,7 @@ from .core import (
     ArgnumsError,
     BatchingError,
     ComplexDifferentiationError,
+    JacobianSizeError,
     NonScalarOutputError,
     NotDifferentiableError,
     Tracer,
@@ -43,16 +44,6 @@ from .forward import jvp_flat, zeros_like_value
 from .reverse import backward_pass, vjp_flat
 from .tensor import Tensor
 from .tree import broadcast_prefix, check_axis_spec, tree_flatten, tree_unflatten
-
-
-class JacobianSizeError(MemoryError):
-    """A dense Jacobian or Hessian (or the batch of basis vectors that builds it) would be
-    larger than `JACOBIAN_LIMIT_BYTES`; raised before anything is allocated.
-
-    NOTE: a MemoryError, not a ValueError: the request is valid and would succeed with more
-    memory (or a higher limit), and MemoryError is what NumPy raised here before the check
-    ("Unable to allocate 7.28 TiB"), so `except MemoryError` clauses keep working."""
-
 
 JACOBIAN_LIMIT_BYTES: int | None = 2**30
 """The largest dense array the Jacobian transforms build at once: 1 GiB, an 11,585 x 11,585

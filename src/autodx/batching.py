@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .core import BatchingError, Trace, Tracer, bind, new_main, shape_of
+from .core import (
+    BatchedValueConversionError,
+    BatchingError,
+    Trace,
+    Tracer,
+    bind,
+    new_main,
+    shape_of,
+)
 from .prims import broadcast_to, moveaxis
 from .tree import broadcast_prefix, tree_flatten, tree_unflatten
 
@@ -30,7 +38,7 @@ class BatchTracer(Tracer):
         return f"BatchTracer(shape={self.shape}, batch axis {self.bdim} of {shape_of(self._value)})"
 
     def concrete(self):
-        raise BatchingError(
+        raise BatchedValueConversionError(
             "a value batched by vmap was used in Python control flow or converted to a "
             "concrete value, but it differs from example to example. Use ad.numpy.where(...) "
             "instead of `if`, or move the branch outside the vmapped function.")
@@ -61,7 +69,8 @@ def vmap_flat(fun: Callable, args: Sequence, in_dims: Sequence, axis_size: int, 
         leaves, treedef = tree_flatten(out)
         values, dims, _ = main.trace.lower(leaves, "bdim")
         results = []
-        for i, (leaf, dest) in enumerate(zip(leaves, broadcast_prefix(out_axes, out))):
+        dests = broadcast_prefix(out_axes, out, name="out_axes")
+        for i, (leaf, dest) in enumerate(zip(leaves, dests)):
             batched = dims[i] is not None
             if dest is not None and not -len(shape_of(leaf)) - 1 <= dest <= len(shape_of(leaf)):
                 raise BatchingError(f"out_axes={dest} is out of range for output {i}, which has "

@@ -58,12 +58,38 @@ class ArrayAssignmentError(TracerConversionError):
     with a sequence" *from* this error, so this message is the first of the traceback."""
 
 
-class EscapedTracerError(RuntimeError):
-    """A tracer was used after the transformation that made it had returned."""
+class EscapedTracerError(TypeError, RuntimeError):
+    """A tracer was used after the transformation that made it had returned: a TypeError as
+    JAX's UnexpectedTracerError (`except RuntimeError` keeps working too)."""
 
 
 class BatchingError(ValueError):
     """vmap was given inconsistent sizes or axes, or a batched value was used concretely."""
+
+
+class BatchedValueConversionError(BatchingError, TypeError):
+    """A value batched by vmap was used in Python control flow or made concrete: a TypeError
+    as JAX's TracerBoolConversionError (and still a BatchingError, a ValueError)."""
+
+
+class NotATensorError(TypeError, RuntimeError):
+    """The torch face was given something else where it needs a Tensor (`inputs=`,
+    `outputs=`, `gradient=`, `.grad`): PyTorch raises TypeError or RuntimeError, depending on
+    the argument, so this is both."""
+
+
+class ScalarConversionError(ValueError, RuntimeError):
+    """A Tensor of more than one element was converted to a Python number: PyTorch's `float(t)`
+    raises ValueError and its `t.item()` RuntimeError, so this is both."""
+
+
+class JacobianSizeError(MemoryError):
+    """A dense Jacobian or Hessian (or the batch of basis vectors that builds it) would be
+    larger than `autodx.api.JACOBIAN_LIMIT_BYTES`; raised before anything is allocated.
+
+    NOTE: a MemoryError, not a ValueError: the request is valid and would succeed with more
+    memory (or a higher limit), and MemoryError is what NumPy raised here before the check
+    ("Unable to allocate 7.28 TiB"), so `except MemoryError` clauses keep working."""
 
 
 class UnsupportedNumpyFunctionError(TypeError):
@@ -368,6 +394,13 @@ def bind(prim: Primitive, *args, **params):
         except RuntimeWarning:  # NumPy's warning, to be shown at the user's line (anomaly.py)
             from .anomaly import impl_warned
             return impl_warned(prim, args, params)
+        except TracerConversionError:  # a list holding traced values: array_like, as NumPy's
+            if not any(a.__class__ in (list, tuple) for a in args):
+                raise
+            from .numpy._shapes import as_array
+            return bind(prim, *[as_array(a) if a.__class__ in (list, tuple) else a
+                                for a in args], **params)
+
     return top.trace.process_primitive(prim, args, params)
 
 

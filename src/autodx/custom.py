@@ -54,6 +54,14 @@ class _Call:
         return _Call(fun, rules, self.static, self.treedef)
 
 
+def _check_callable(fun, what: str, usage: str) -> None:
+    """Refuse a non-callable when the wrapper is made (or the rule given), with JAX's words,
+    instead of when it is first called."""
+    if not callable(fun):
+        raise TypeError(f"Expected a callable value, got {fun!r:.60}: {what} takes a function, "
+                        f"as in {usage}.")
+
+
 def _split(args: tuple, static_argnums: Sequence[int]):
     static = tuple(args[i] for i in static_argnums)
     dynamic = tuple(a for i, a in enumerate(args) if i not in static_argnums)
@@ -135,10 +143,12 @@ class custom_jvp:
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        _check_callable(fun, "ad.custom_jvp", "@ad.custom_jvp above def f(x): ...")
         functools.update_wrapper(self, fun)
         self.fun, self.nondiff_argnums, self.rule = fun, tuple(nondiff_argnums), None
 
     def defjvp(self, rule: Callable) -> Callable:
+        _check_callable(rule, "defjvp", "@f.defjvp above def f_jvp(primals, tangents): ...")
         self.rule = rule
         return rule
 
@@ -225,10 +235,13 @@ class custom_vjp:
     (one per differentiable argument). `nondiff_argnums` arguments come first in both."""
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        _check_callable(fun, "ad.custom_vjp", "@ad.custom_vjp above def f(x): ...")
         functools.update_wrapper(self, fun)
         self.fun, self.nondiff_argnums, self.rules = fun, tuple(nondiff_argnums), None
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
+        for rule, name in ((fwd, "fwd"), (bwd, "bwd")):
+            _check_callable(rule, f"defvjp's {name}", "f.defvjp(f_fwd, f_bwd)")
         self.rules = (fwd, bwd)
 
     def __call__(self, *args):
@@ -268,6 +281,7 @@ def checkpoint(fun: Callable, static_argnums: Sequence[int] = ()) -> Callable:
 
     >>> block = ad.checkpoint(lambda x: ad.numpy.sum(ad.numpy.tanh(x @ x.T)))
     """
+    _check_callable(fun, "ad.checkpoint", "ad.checkpoint(f)(x)")
     static_argnums = tuple(static_argnums)
 
     @functools.wraps(fun)

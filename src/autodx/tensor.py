@@ -25,13 +25,16 @@ from .core import (
     InPlaceModificationError,
     MainTrace,
     NonScalarOutputError,
+    NotATensorError,
     NotDifferentiableError,
+    ScalarConversionError,
     Trace,
     Tracer,
     TracerConversionError,
     array_assignment_error,
     dtype_of,
     ensure_warning_filter,
+    shape_of,
     stored_into_array,
 )
 from .prims.index import scatter_set
@@ -196,14 +199,44 @@ def _to_array(data, dtype) -> np.ndarray:
     if isinstance(data, Tracer):
         raise TypeError("ad.tensor() got a value traced by grad/jvp/vjp/vmap; return it from the "
                         "transformed function instead of wrapping it.")
+    array = _numbers(data)
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
-        array = np.asarray(data)
         # NOTE: Python numbers become float64 (DESIGN.md), booleans stay booleans.
         array = array if array.dtype.kind in "bfc" else array.astype(np.float64)
     else:
-        array = np.array(data, dtype=dtype)
+        array = np.array(array, dtype=dtype)
     # PERF: a 0-d value is kept as a NumPy scalar, whose arithmetic skips the ufunc machinery
     return array[()] if array.ndim == 0 else array
+
+
+_DATA = "data must be a number, an array or a (nested) list of numbers"
+
+
+def _numbers(data) -> np.ndarray:
+    """`ad.tensor`'s data as an array of numbers, or PyTorch's error (class) saying what to
+    pass: NumPy would make None and objects an object array (None becoming nan)."""
+    try:
+        array = np.asarray(data)
+    except ValueError as e:
+        if "inhomogeneous" not in str(e):
+            raise
+        raise ValueError(f"ad.tensor(data): the nested lists in data must have the same length "
+                         f"at each level, as the rows of an array ({e}). Pad the short lists, "
+                         f"or make one tensor per list.") from None
+    kind = array.dtype.kind
+    if kind == "O":
+        bad = [v for v in array.flat if not isinstance(v, (int, float, complex))]
+        if not bad:  # only Python numbers, e.g. an int too large for int64
+            return array.astype(np.float64)
+        bad = bad[0]
+        where = "is" if bad is data else "holds"
+        raise RuntimeError(f"ad.tensor(data): {_DATA}, but data {where} "
+                           f"{bad!r:.60} (of type {type(bad).__name__}). Pass numbers only "
+                           f"(float('nan') marks a missing value), e.g. ad.tensor([1.0, 2.0]).")
+    if kind not in "biufc":
+        raise TypeError(f"ad.tensor(data): {_DATA}, got {data!r:.60} (dtype {array.dtype}). "
+                        f"Convert text to numbers first, e.g. ad.tensor(float(s)).")
+    return array
 
 
 class Tensor(Tracer):
@@ -277,8 +310,7 @@ class Tensor(Tracer):
 
     @grad.setter
     def grad(self, value) -> None:
-        self._grad = None if value is None else value if isinstance(value, Tensor) else Tensor(
-            value)
+        self._grad = None if value is None else _checked_grad(self, value)
 
     @property
     def data(self) -> Tensor:
@@ -341,6 +373,9 @@ class Tensor(Tracer):
 
     def register_hook(self, hook: Callable) -> _HookHandle:
         """`hook(grad) -> Tensor or None`, called with this tensor's gradient in backward."""
+        if not callable(hook):
+            raise TypeError(f"register_hook(hook): hook must be a function of the gradient, got "
+                            f"{hook!r:.60}; e.g. t.register_hook(lambda g: g * 2).")
         if self._node is None:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                                "gradient; call .requires_grad_() on it first.")
@@ -350,6 +385,7 @@ class Tensor(Tracer):
             result = hook(g if isinstance(g, Tensor) else Tensor._make(g, None))
             if result is None:
                 return None
+            _check_hook_result(hook, g, result)
             return torch_convention(result if isinstance(g, Tensor) else _value_of(result))
 
         hooks = [h for h in self._node.hooks or () if not getattr(h, "retains_grad", False)]
@@ -367,7 +403,7 @@ class Tensor(Tracer):
             backward_pass((node,), (_ones_like(value),), retain_graph=bool(retain_graph),
                           on_leaf=_accumulate_leaf)
             return
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _backward([self], gradient, retain_graph, create_graph, inputs, "gradient")
 
     # ------------------------------------------------------------------ conversions
     def numpy(self) -> np.ndarray:
@@ -389,8 +425,9 @@ class Tensor(Tracer):
 
     def item(self) -> float:
         if self.size != 1:
-            raise ValueError(f"a Tensor with {self.size} elements cannot be "
-                             "converted to a Python scalar")
+            raise ScalarConversionError(
+                f"a Tensor with {self.size} elements cannot be converted to a Python number. "
+                f"Index one element first (t[0]) or reduce it (t.sum(), t.mean()).")
         return np.asarray(self._value).item()
 
     def tolist(self):
@@ -542,20 +579,77 @@ def torch_convention(g):
 
 # ----------------------------------------------------------------------------- backward
 
+_PASS = {"inputs": "the tensors to differentiate with respect to (made with requires_grad=True), "
+                   "e.g. inputs=[x, w]",
+         "outputs": "the tensors computed from them, e.g. ad.autograd.grad(loss, [x, w])",
+         "tensors": "the tensors to differentiate, e.g. ad.autograd.backward(loss)"}
+
+
 def _as_tensors(tensors, what: str) -> list[Tensor]:
-    items = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    """A Tensor or an iterable of Tensors as a list; anything else refused, naming `what`
+    (a str or a number is one wrong item, not a sequence)."""
+    if isinstance(tensors, Tensor):
+        return [tensors]
+    if tensors is None:
+        raise NotATensorError(f"{what} must be an ad.Tensor or a sequence of Tensors, got None. "
+                              f"Pass {_PASS[what]}.")
+    if isinstance(tensors, (np.ndarray, np.generic)):
+        raise NotATensorError(
+            f"{what} must be Tensors, got a NumPy array of shape {np.shape(tensors)}: a plain "
+            f"array is not on the graph, so it has no gradient. Make it with ad.tensor(..., "
+            f"requires_grad=True) and compute with that tensor.")
+    one = isinstance(tensors, (str, bytes, Tracer)) or not hasattr(tensors, "__iter__")
+    items = [tensors] if one else list(tensors)
     for i, t in enumerate(items):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{what}[{i}] must be an ad.Tensor, got {type(t).__name__}")
+            got = f"the str {t!r:.40}" if isinstance(t, str) else type(t).__name__
+            raise NotATensorError(f"{what}[{i}] must be an ad.Tensor, got {got}. "
+                                  f"Pass {_PASS[what]}.")
     return items
 
 
-def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) -> list:
-    if not isinstance(grad_outputs, (list, tuple)):
+def check_inputs(inputs: list[Tensor], fn: str) -> None:
+    """The tensors `fn` differentiates with respect to: at least one, each requiring grad."""
+    if not inputs:
+        every_leaf = ", or inputs=None for every leaf" if fn == "backward" else ""
+        raise RuntimeError(f"`inputs` argument to `{fn}()` cannot be empty: pass the tensors "
+                           f"to differentiate with respect to (made with requires_grad=True)"
+                           f"{every_leaf}.")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) does not "
+                               "require grad. Create it with requires_grad=True.")
+
+
+def _checked_gradient(g, out: Tensor, i: int, arg: str):
+    """A given gradient for output i: a Tensor or an array of numbers of its shape."""
+    if not isinstance(g, (Tensor, Tracer, np.ndarray, np.generic, int, float, complex)) or (
+            dtype_of(g).kind not in "biufc"):
+        hint = (f"; wrap a list of numbers as {arg}=ad.tensor([...])" if isinstance(g, list)
+                else "")
+        raise NotATensorError(f"{arg} must be a Tensor (or None) for each output, got "
+                              f"{g!r:.40} (of type {type(g).__name__}) for output {i}{hint}. "
+                              f"Pass a tensor of the output's shape {out.shape}.")
+    shape = tuple(shape_of(g))
+    if shape != out.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {shape} and "
+                           f"output[{i}] has a shape of {out.shape}. Pass {arg}= a tensor of "
+                           f"the output's shape {out.shape}, one per output.")
+    return g
+
+
+def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool,
+                     arg: str = "grad_outputs") -> list:
+    """The cotangents the backward pass starts from; `arg` names grad_outputs in errors
+    (gradient= of Tensor.backward takes the one gradient of one tensor, never a list)."""
+    if arg == "gradient" or not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs] * len(outputs)
     grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+        m = len(outputs)
+        raise RuntimeError(f"{arg}: got {len(grad_outputs)} gradients for {m} output"
+                           f"{'s' if m != 1 else ''}; pass one per output, in the same order "
+                           f"(a tensor of its shape, or None for a scalar output).")
     cts = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if out._node is None:
@@ -564,27 +658,9 @@ def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) ->
                 "nothing it depends on was created with requires_grad=True (or it was computed "
                 "under ad.no_grad()).")
         if g is None:
-            if out.dtype.kind == "c":
-                raise RuntimeError(
-                    f"grad can be implicitly created only for real scalar outputs, but "
-                    f"output {i} has dtype {out.dtype}. Pass gradient= (e.g. "
-                    f"ad.tensor(1 + 0j)), or differentiate a real function of it, such as "
-                    f"its real part or abs(out)**2.")
-            if out.size != 1:
-                raise NonScalarOutputError(
-                    f"grad can be implicitly created only for scalar outputs, but this output "
-                    f"has shape {out.shape}. Either pass gradient=v (a tensor of shape "
-                    f"{out.shape}) to get the weighted sum v^T J of the Jacobian's rows, or use "
-                    f"ad.autograd.functional.jacobian(f, inputs) (or ad.jacobian(f, "
-                    f"matrix=True)) for the whole Jacobian, one row per output element. Only "
-                    f"if f is elementwise does out.sum().backward() give per-element "
-                    f"derivatives.")
-            g = _ones_like(out._value)
+            g = _implicit_gradient(out, i)
         else:
-            if tuple(np.shape(_value_of(g))) != out.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
-                                   f"{np.shape(_value_of(g))} and output[{i}] has a shape of "
-                                   f"{out.shape}.")
+            g = _checked_gradient(g, out, i, arg)
             if not create_graph:
                 g = _value_of(g)
                 g = g if isinstance(g, Tracer) else np.asarray(g, dtype=out.dtype)
@@ -594,16 +670,69 @@ def _root_cotangents(outputs: list[Tensor], grad_outputs, create_graph: bool) ->
     return cts
 
 
+def _implicit_gradient(out: Tensor, i: int):
+    """The gradient of a real scalar output with respect to itself: one."""
+    if out.dtype.kind == "c":
+        raise RuntimeError(
+            f"grad can be implicitly created only for real scalar outputs, but "
+            f"output {i} has dtype {out.dtype}. Pass gradient= (e.g. "
+            f"ad.tensor(1 + 0j)), or differentiate a real function of it, such as "
+            f"its real part or abs(out)**2.")
+    if out.size != 1:
+        raise NonScalarOutputError(
+            f"grad can be implicitly created only for scalar outputs, but this output "
+            f"has shape {out.shape}. Either pass gradient=v (a tensor of shape "
+            f"{out.shape}) to get the weighted sum v^T J of the Jacobian's rows, or use "
+            f"ad.autograd.functional.jacobian(f, inputs) (or ad.jacobian(f, "
+            f"matrix=True)) for the whole Jacobian, one row per output element. Only "
+            f"if f is elementwise does out.sum().backward() give per-element "
+            f"derivatives.")
+    return _ones_like(out._value)
+
+
+def _checked_grad(t: Tensor, value) -> Tensor:
+    """A value assigned to `t.grad`: a Tensor (or array of numbers) of t's shape and dtype,
+    as PyTorch requires, since backward adds to it."""
+    if not isinstance(value, Tensor):
+        if not isinstance(value, (np.ndarray, np.generic, int, float, complex)):
+            raise NotATensorError(f"assigned grad expected to be a Tensor or None, got "
+                                  f"{type(value).__name__}. Assign ad.tensor(...) of the "
+                                  f"tensor's shape {t.shape} and dtype {t.dtype}, or None.")
+        value = Tensor(value)
+    if value.shape != t.shape:
+        raise RuntimeError(f"assigned grad has shape {value.shape}, but the tensor has shape "
+                           f"{t.shape}: .grad must have the tensor's shape (sum a broadcast "
+                           f"gradient over the extra axes first).")
+    if value.dtype != t.dtype:
+        raise RuntimeError(f"assigned grad has dtype {value.dtype}, but the tensor has dtype "
+                           f"{t.dtype}: .grad must have the tensor's dtype; convert it with "
+                           f"g.astype({t.dtype}).")
+    return value
+
+
+def _check_hook_result(hook: Callable, g, result) -> None:
+    """A hook replaces the gradient, so it must keep its shape and dtype (as in PyTorch)."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if tuple(shape_of(result)) != tuple(shape_of(g)):
+        raise RuntimeError(f"hook {name!r} has changed the size of value: it was given a "
+                           f"gradient of shape {tuple(shape_of(g))} and returned one of shape "
+                           f"{tuple(shape_of(result))}. Return a gradient of the shape it gets.")
+    if hasattr(result, "dtype") and np.dtype(result.dtype) != np.dtype(dtype_of(g)):
+        raise RuntimeError(f"hook {name!r} has changed the type of value (was {dtype_of(g)}, "
+                           f"got {result.dtype}). Return a gradient of the dtype it gets.")
+
+
 def _ones_like(value):
     return value.dtype.type(1) if value.ndim == 0 else np.ones(value.shape, value.dtype)
 
 
 def run_backward(outputs: list[Tensor], grad_outputs, retain_graph: bool | None,
-                 create_graph: bool, capture: Sequence[Node] = (), accumulate: bool = True):
+                 create_graph: bool, capture: Sequence[Node] = (), accumulate: bool = True,
+                 arg: str = "grad_outputs"):
     """The tape's backward pass; returns the cotangents of the `capture` nodes."""
     if retain_graph is None:
         retain_graph = create_graph
-    cts = _root_cotangents(outputs, grad_outputs, create_graph)
+    cts = _root_cotangents(outputs, grad_outputs, create_graph, arg)
     roots = [o._node for o in outputs]
     on_leaf = _accumulate_leaf if accumulate else None
     prune = not accumulate  # autograd.grad and backward(inputs=): only what leads there
@@ -620,13 +749,19 @@ def run_backward(outputs: list[Tensor], grad_outputs, retain_graph: bool | None,
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs=None) -> None:
     """Accumulate gradients of `tensors` into the `.grad` of the leaves (or of `inputs`)."""
-    outputs = _as_tensors(tensors, "tensors")
+    _backward(_as_tensors(tensors, "tensors"), grad_tensors, retain_graph, create_graph, inputs,
+              "grad_tensors")
+
+
+def _backward(outputs: list[Tensor], grads, retain_graph, create_graph, inputs, arg: str):
+    """`backward` and `Tensor.backward`; `arg` is the name their gradients go by."""
     if inputs is None:
-        run_backward(outputs, grad_tensors, retain_graph, create_graph)
+        run_backward(outputs, grads, retain_graph, create_graph, arg=arg)
         return
     inputs = _as_tensors(inputs, "inputs")
-    grads = run_backward(outputs, grad_tensors, retain_graph, create_graph,
-                         capture=[t._node for t in inputs], accumulate=False)
-    for t, g in zip(inputs, grads):
+    check_inputs(inputs, "backward")
+    cts = run_backward(outputs, grads, retain_graph, create_graph,
+                       capture=[t._node for t in inputs], accumulate=False, arg=arg)
+    for t, g in zip(inputs, cts):
         if g is not None:
             _accumulate_into(t, g)

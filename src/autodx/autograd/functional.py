@@ -17,6 +17,23 @@ from .. import numpy as anp
 from ..tensor import Tensor, enable_grad
 
 
+def _check_func(func, name: str) -> None:
+    """Refuse a non-callable at once, before the inputs are prepared."""
+    if not callable(func):
+        raise TypeError(f"{name}: func must be a callable (a function of the inputs), got "
+                        f"{func!r:.60}; pass the function first, as in "
+                        f"ad.autograd.functional.{name}(f, inputs).")
+
+
+def _check_size(name: str, m: int | None, inputs: tuple, dtype) -> None:
+    """Refuse a dense Jacobian (m outputs) or Hessian (m None) larger than
+    autodx.api.JACOBIAN_LIMIT_BYTES before anything is allocated, saying what to do."""
+    from ..api import _check_dense
+
+    n = sum(x.size for x in inputs)
+    _check_dense(name, m, n, dtype, 1, name == "hessian")  # 1: the basis is made in chunks
+
+
 def _as_tuple(x, what: str) -> tuple[bool, tuple]:
     if isinstance(x, tuple):
         items = x
@@ -79,6 +96,7 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
 
     NOTE: the rows come from one batched backward pass unless `vectorize=False` or `strict`
     (PyTorch loops by default; the values are the same)."""
+    _check_func(func, "jacobian")
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('strategy must be "reverse-mode" or "forward-mode"')
     in_tuple, inputs = _as_tuple(inputs, "inputs")
@@ -91,28 +109,42 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
         for out in outputs:
             if out.size == 1:  # PERF: one gradient, no flattening or stacking
                 rows = _grads(out, inputs, None, create_graph, strict, "jacobian")
-            elif vectorize is not False and not strict:
-                rows = _batched_rows(out, inputs, create_graph)
             else:
-                flat = anp.reshape(out, (-1,))
-                per_output = [_grads(flat[k], inputs, None, create_graph, strict, "jacobian")
-                              for k in range(out.size)]
-                rows = [anp.stack([r[j] for r in per_output]) for j in range(len(inputs))]
+                _check_size("jacobian", out.size, inputs, out.dtype)
+                rows = (_batched_rows(out, inputs, create_graph)
+                        if vectorize is not False and not strict else
+                        _looped_rows(out, inputs, create_graph, strict))
             jac.append(tuple(anp.reshape(block, out.shape + x.shape)
                              for block, x in zip(rows, inputs)))
     return _finish(tuple(jac), (out_tuple, in_tuple))
 
 
+def _looped_rows(out, inputs, create_graph: bool, strict: bool) -> list:
+    """Every row of the Jacobian by one backward pass per output element (PyTorch's way)."""
+    flat = anp.reshape(out, (-1,))
+    per_output = [_grads(flat[k], inputs, None, create_graph, strict, "jacobian")
+                  for k in range(out.size)]
+    return [anp.stack([r[j] for r in per_output]) for j in range(len(inputs))]
+
+
 def _batched_rows(out, inputs, create_graph: bool) -> list:
-    """Every row of the Jacobian in one backward pass (vmap over the output basis)."""
+    """Every row of the Jacobian by batched backward passes (vmap over the output basis), as
+    many rows at a time as autodx.api.JACOBIAN_LIMIT_BYTES allows for the basis."""
+    from .. import api
     from . import grad
 
     if out._node is None:  # the output does not depend on the inputs
         return [Tensor._make(np.zeros((out.size, *x.shape), x.dtype), None) for x in inputs]
-    basis = np.eye(out.size, dtype=out.dtype).reshape((out.size, *out.shape))
-    grads = grad(out, inputs, Tensor._make(basis, None), retain_graph=True,
-                 create_graph=create_graph, is_grads_batched=True, materialize_grads=True)
-    return [g if create_graph else g.detach() for g in grads]
+    m, limit = out.size, api.JACOBIAN_LIMIT_BYTES
+    step = m if limit is None else max(1, min(m, limit // (m * out.dtype.itemsize)))
+    chunks = []
+    for start in range(0, m, step):
+        rows = min(step, m - start)
+        basis = np.eye(rows, m, k=start, dtype=out.dtype).reshape((rows, *out.shape))
+        grads = grad(out, inputs, Tensor._make(basis, None), retain_graph=True,
+                     create_graph=create_graph, is_grads_batched=True, materialize_grads=True)
+        chunks.append([g if create_graph else g.detach() for g in grads])
+    return chunks[0] if len(chunks) == 1 else [anp.concatenate(c) for c in zip(*chunks)]
 
 
 def _jacobian_forward(func, inputs, in_tuple, create_graph):
@@ -131,7 +163,9 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
     """PyTorch's `hessian` of a function with a single-element output: for several inputs a
     tuple of tuples `H[i][j]` of shape inputs[i].shape + inputs[j].shape.
     `outer_jacobian_strategy="forward-mode"` is forward-over-reverse (autodx's `ad.hessian`)."""
+    _check_func(func, "hessian")
     in_tuple, inputs = _as_tuple(inputs, "inputs")
+    _check_size("hessian", None, inputs, np.result_type(*[x.dtype for x in inputs]))
 
     def scalar_func(*xs):
         out = func(*xs)
@@ -166,6 +200,7 @@ def _check_v(v, inputs: tuple, what: str) -> tuple:
 
 def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """`(func(*inputs), v^T J)`; v may be omitted when the output has one element."""
+    _check_func(func, "vjp")
     in_tuple, inputs = _as_tuple(inputs, "inputs")
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
@@ -186,6 +221,7 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
 
 def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """`(func(*inputs), J v)`, by PyTorch's double-backward trick."""
+    _check_func(func, "jvp")
     in_tuple, inputs = _as_tuple(inputs, "inputs")
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
@@ -218,6 +254,7 @@ def _scalar_grad(func, inputs, strict):
 
 def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """`(func(*inputs), v^T H)` for a function with a single-element output."""
+    _check_func(func, "vhp")
     in_tuple, inputs = _as_tuple(inputs, "inputs")
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
@@ -231,6 +268,7 @@ def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
 
 def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """`(func(*inputs), H v)` for a function with a single-element output."""
+    _check_func(func, "hvp")
     in_tuple, inputs = _as_tuple(inputs, "inputs")
     with enable_grad():
         inputs = _prepare(inputs, create_graph)

@@ -13,6 +13,10 @@ def axes(axis, ndim: int) -> tuple:
     """`axis` (None, an int or a sequence, negatives allowed) as a sorted tuple, checked."""
     if axis is None:
         return tuple(range(ndim))
+    if not isinstance(axis, (int, np.integer, tuple, list)):
+        raise TypeError(f"axis must be None, an integer or a tuple of integers, got {axis!r} "
+                        f"({type(axis).__name__})" + (f"; use axis={int(axis)}" if isinstance(
+                            axis, float) and axis.is_integer() else ""))
     many = axis if not isinstance(axis, (int, np.integer)) else (axis,)
     out = [one_axis(a, ndim) for a in many]
     if len(set(out)) != len(out):
@@ -23,7 +27,8 @@ def axes(axis, ndim: int) -> tuple:
 def one_axis(axis, ndim: int) -> int:
     """One axis, checked and made non-negative, as NumPy does."""
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"an axis must be an integer, got {axis!r}")
+        raise TypeError(f"an axis must be an integer, got {axis!r}" + (
+            f"; use axis={int(axis)}" if isinstance(axis, float) and axis.is_integer() else ""))
     if not -ndim <= axis < ndim:
         raise np.exceptions.AxisError(f"axis {axis} is out of bounds for an array of "
                                       f"dimension {ndim}")

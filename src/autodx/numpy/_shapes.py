@@ -40,6 +40,16 @@ def as_array(x):
     return asarray(x)
 
 
+def arrays_of(arrays, name: str) -> list:
+    """The sequence of arrays a joining function takes (an array counts as the sequence of
+    its rows, as in NumPy), each as an array; a 0-d value has no rows to join."""
+    if isinstance(arrays, (Tracer, np.ndarray, np.generic)) and not shape_of(arrays):
+        raise TypeError(f"{name}(arrays): arrays must be a sequence (a list or tuple) of "
+                        f"arrays, got one 0-d value. Pass [x, y, ...]; to give one array a new "
+                        f"axis use expand_dims(x, 0) or x[None].")
+    return [as_array(a) for a in arrays]
+
+
 def _static_ints(value, name: str) -> np.ndarray:
     """Integer arguments (indices, repeats) read concretely, as they carry no derivative;
     booleans and floats are cast as NumPy's take and repeat cast them."""
@@ -247,7 +257,7 @@ def _cast_all(arrays: list, dtype, casting: str) -> list:
 def concatenate(arrays: Sequence, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays along an existing axis (axis=None: of the flattened arrays)."""
     no_out(out, "concatenate")
-    arrays = [as_array(a) for a in arrays]
+    arrays = arrays_of(arrays, "concatenate")
     if not arrays:
         raise ValueError("need at least one array to concatenate")
     if axis is None:
@@ -275,7 +285,7 @@ def concatenate(arrays: Sequence, /, axis=0, out=None, *, dtype=None, casting="s
 def stack(arrays: Sequence, axis: int = 0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays of one shape along a new axis."""
     no_out(out, "stack")
-    arrays = [as_array(a) for a in arrays]
+    arrays = arrays_of(arrays, "stack")
     if not arrays:
         raise ValueError("need at least one array to stack")
     if len({shape_of(a) for a in arrays}) != 1:
@@ -288,7 +298,7 @@ def stack(arrays: Sequence, axis: int = 0, out=None, *, dtype=None, casting="sam
 @export
 def hstack(tup: Sequence, *, dtype=None, casting="same_kind"):
     """Join along the second axis (the first for 1-D arrays)."""
-    arrays = [_at_least(a, 1) for a in tup]
+    arrays = [_at_least(a, 1) for a in arrays_of(tup, "hstack")]
     axis = 0 if arrays and ndim(arrays[0]) == 1 else 1
     return concatenate(arrays, axis, dtype=dtype, casting=casting)
 
@@ -296,19 +306,20 @@ def hstack(tup: Sequence, *, dtype=None, casting="same_kind"):
 @export
 def vstack(tup: Sequence, *, dtype=None, casting="same_kind"):
     """Join along the first axis, 1-D arrays as rows."""
-    return concatenate([_at_least(a, 2) for a in tup], 0, dtype=dtype, casting=casting)
+    return concatenate([_at_least(a, 2) for a in arrays_of(tup, "vstack")], 0, dtype=dtype,
+                       casting=casting)
 
 
 @export
 def dstack(tup: Sequence):
     """Join along the third axis (after atleast_3d)."""
-    return concatenate([_at_least(a, 3) for a in tup], 2)
+    return concatenate([_at_least(a, 3) for a in arrays_of(tup, "dstack")], 2)
 
 
 @export
 def column_stack(tup: Sequence):
     """Join 1-D arrays as columns (and 2-D arrays as they are) into a 2-D array."""
-    arrays = [as_array(a) for a in tup]
+    arrays = arrays_of(tup, "column_stack")
     return concatenate([reshape(a, (-1, 1)) if ndim(a) < 2 else a for a in arrays], 1)
 
 

@@ -100,13 +100,49 @@ def _wrapper(prim: Primitive, nargs: int, public: str | tuple | None, numpy, met
         def op(*args):
             return bind(prim, *args)
     names = (prim.name,) if public is None else (public,) if isinstance(public, str) else public
-    op.__name__ = op.__qualname__ = names[0] if names else prim.name
-    op.__module__ = "autodx.numpy"
-    op.__doc__ = doc or f"Elementwise {op.__name__}, as NumPy's (primitive {prim.name!r})."
-    op.prim = prim
+    # PERF: a ufunc takes lists itself (bind converts lists holding traced values)
+    user_op = op if isinstance(prim.impl, np.ufunc) else _array_like(prim, nargs)
+    for fn in {op, user_op}:
+        fn.__name__ = fn.__qualname__ = names[0] if names else prim.name
+        fn.__module__ = "autodx.numpy"
+        fn.__doc__ = doc or f"Elementwise {fn.__name__}, as NumPy's (primitive {prim.name!r})."
+        fn.prim = prim
     if names:
-        export(op, name=names[0], aliases=names[1:], numpy=numpy, method=_methods(method, op))
+        export(user_op, name=names[0], aliases=names[1:], numpy=numpy,
+               method=_methods(method, op))
     return op
+
+
+_SEQUENCES = (list, tuple)
+
+
+def _array_like(prim: Primitive, nargs: int) -> Callable:
+    """The public function of a primitive whose impl is not a ufunc (add is `operator.add`):
+    NumPy's array_like, so a list or tuple argument becomes an array first (`add([1, 2],
+    [3, 4])` is [4, 6], not the concatenated list). The rules and the operators, which never
+    see lists, call the bare wrapper instead (PERF)."""
+    if nargs == 1:
+        def user_op(x):
+            if x.__class__ in _SEQUENCES:
+                x = _as_array(x)
+            return bind(prim, x)
+    elif nargs == 2:
+        def user_op(x, y):
+            if x.__class__ in _SEQUENCES or y.__class__ in _SEQUENCES:
+                x, y = _as_array(x), _as_array(y)
+            return bind(prim, x, y)
+    else:
+        def user_op(*args):
+            return bind(prim, *[_as_array(a) for a in args])
+    return user_op
+
+
+def _as_array(x):
+    if x.__class__ not in _SEQUENCES:
+        return x
+    from ..numpy._shapes import as_array  # a call-time import: ad.numpy builds on prims
+
+    return as_array(x)
 
 
 def unary(name: str, impl: Callable, d: Callable | None = None, *, nondiff: bool = False,

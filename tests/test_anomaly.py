@@ -66,6 +66,7 @@ def test_a_nan_or_inf_made_in_the_backward_pass_names_the_operation_and_its_crea
 def test_detection_off_costs_nothing_the_plain_impls_and_engine_are_back():
     impls = {p: p.impl for p in PRIMITIVES.values()}
     init, send = reverse.Node.__init__, reverse.send_cotangents
+    tape_init = type((ad.tensor(1.0, requires_grad=True) * 2)._node).__init__
     with ad.autograd.detect_anomaly():
         with ad.autograd.detect_anomaly():  # nested
             assert ad.autograd.is_anomaly_enabled()
@@ -75,6 +76,7 @@ def test_detection_off_costs_nothing_the_plain_impls_and_engine_are_back():
     assert all(p.impl is impl for p, impl in impls.items())
     assert (reverse.Node.__init__, reverse.send_cotangents) == (init, send)
     t = ad.tensor(1.0, requires_grad=True)
+    assert type((t * 2)._node).__init__ is tape_init
     assert not hasattr((t * 2)._node, "site")  # no creating line recorded while off
 
 

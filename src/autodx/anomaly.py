@@ -109,16 +109,21 @@ class _Detection:
 
     def _switch_on(self) -> None:
         impls = {prim: prim.impl for prim in PRIMITIVES.values()}
-        self.saved = (impls, reverse.Node.__init__, reverse.send_cotangents)
+        inits = {cls: cls.__init__ for cls in (reverse.Node, *reverse.Node.__subclasses__())
+                 if "__init__" in vars(cls)}  # the tape's TensorNode has its own
+        self.saved = (impls, inits, reverse.send_cotangents)
         for prim, impl in impls.items():
             prim.impl = _checked_impl(prim, impl)
-        reverse.Node.__init__ = _recording_init(reverse.Node.__init__)
+        for cls, init in inits.items():
+            cls.__init__ = _recording_init(init)
         reverse.send_cotangents = _tracked_rule(reverse.send_cotangents)
 
     def _switch_off(self) -> None:
-        impls, reverse.Node.__init__, reverse.send_cotangents = self.saved
+        impls, inits, reverse.send_cotangents = self.saved
         for prim, impl in impls.items():
             prim.impl = impl
+        for cls, init in inits.items():
+            cls.__init__ = init
         self.saved = None
 
 
@@ -129,7 +134,8 @@ def _recording_init(init: Callable) -> Callable:
     @functools.wraps(init)
     def recording(self, *args):
         init(self, *args)
-        self.site = describe_site(user_frame())
+        if not hasattr(self, "site"):  # a subclass's init may call its parent's
+            self.site = describe_site(user_frame())
 
     return recording
 

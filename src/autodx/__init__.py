@@ -26,6 +26,7 @@ from .api import (
 from .core import (
     ArgnumsError,
     ArrayAssignmentError,
+    BatchedValueConversionError,
     BatchingError,
     ComplexDifferentiationError,
     EscapedTracerError,
@@ -33,7 +34,9 @@ from .core import (
     InPlaceModificationError,
     JacobianSizeError,
     NonScalarOutputError,
+    NotATensorError,
     NotDifferentiableError,
+    ScalarConversionError,
     TracerConversionError,
     UnsupportedNumpyFunctionError,
 )
@@ -45,7 +48,8 @@ __version__ = "0.1.0"
 core.ensure_warning_filter()  # NumPy's RuntimeWarnings at the user's line (anomaly.py)
 
 __all__ = [
-    "AnomalyError", "ArgnumsError", "ArrayAssignmentError", "BatchingError",
+    "AnomalyError", "ArgnumsError", "ArrayAssignmentError", "BatchedValueConversionError",
+    "BatchingError", "NotATensorError", "ScalarConversionError",
     "ComplexDifferentiationError", "EscapedTracerError", "FreedGraphError",
     "InPlaceModificationError", "JacobianSizeError", "NonScalarOutputError",
     "NotDifferentiableError", "Tensor", "TracerConversionError", "UnsupportedNumpyFunctionError",

@@ -196,3 +196,18 @@ def test_second_derivatives_through_custom_vjp_follow_each_peer():
 ])
 def test_public_functions_take_lists_as_numpy_does(fn, args):
     np.testing.assert_array_equal(fn(*args), getattr(np, fn.__name__)(*args))
+
+
+@pytest.mark.parametrize("op", [lambda x, np_: 1j * x, lambda x, np_: 1j + x,
+                                lambda x, np_: 1j - x, lambda x, np_: 1j / x,
+                                lambda x, np_: np_.multiply(1j, x)])
+def test_a_python_complex_on_the_left_of_a_0d_value_stays_numpy(op):
+    # the fuzzer's find: 1j * np.float64(0.4) is a Python complex (np.float64 subclasses
+    # float), which reverse mode could not take
+    f = lambda x: anp.real(op(anp.sin(x), anp) * (2.0 - 1j))
+    x = np.array(0.4)
+    want = jax.grad(lambda x: jnp.real(op(jnp.sin(x), jnp) * (2.0 - 1j)))(0.4)
+    np.testing.assert_allclose(ad.grad(f)(x), want, rtol=1e-14)
+    t = ad.tensor(x, requires_grad=True)
+    f(t).backward()
+    np.testing.assert_allclose(t.grad.item(), want, rtol=1e-14)

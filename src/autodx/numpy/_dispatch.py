@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import prims
 from ..core import Tracer, UnsupportedNumpyFunctionError, dtype_of, shape_of
+from ..prims.elementwise import reflected
 from ..registry import DISPATCH, export, install_array_methods, operator_method
 from ._axes import ndim, size
 from ._unsupported import UNSUPPORTED
@@ -97,10 +98,6 @@ def reciprocal(x):
     return prims.div(1.0, x)
 
 
-def _swap(fn):
-    return lambda self, other: fn(other, self)
-
-
 def _no_item_assignment(self, index, value):
     raise TypeError(
         "values traced by grad/jvp/vjp/vmap are immutable, so x[i] = v cannot be recorded. "
@@ -109,12 +106,12 @@ def _no_item_assignment(self, index, value):
 
 
 for _name, _impl in {
-    "__add__": prims.add, "__radd__": _swap(prims.add),
-    "__sub__": prims.sub, "__rsub__": _swap(prims.sub),
-    "__mul__": prims.mul, "__rmul__": _swap(prims.mul),
-    "__truediv__": prims.div, "__rtruediv__": _swap(prims.div),
-    "__pow__": prims.pow, "__rpow__": _swap(prims.pow),
-    "__matmul__": prims.matmul, "__rmatmul__": _swap(prims.matmul),
+    "__add__": prims.add, "__radd__": reflected(prims.add),
+    "__sub__": prims.sub, "__rsub__": reflected(prims.sub),
+    "__mul__": prims.mul, "__rmul__": reflected(prims.mul),
+    "__truediv__": prims.div, "__rtruediv__": reflected(prims.div),
+    "__pow__": prims.pow, "__rpow__": reflected(prims.pow),
+    "__matmul__": prims.matmul, "__rmatmul__": reflected(prims.matmul),
     "__neg__": prims.neg, "__pos__": positive,
     "__array_ufunc__": array_ufunc, "__array_function__": array_function,
     "__setitem__": _no_item_assignment,

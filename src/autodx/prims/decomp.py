@@ -187,7 +187,7 @@ def _qr_square_vjp(q, r, gq, gr):
 
 def _plus_imag_diag(x, c):
     """x + i Im(diag(c)) on the diagonal: x itself for real c."""
-    return add(x, diag_embed(mul(1j, _ew.imag(diag_part(c))))) if is_complex(c) else x
+    return add(x, diag_embed(mul(_ew.imag(diag_part(c)), 1j))) if is_complex(c) else x
 
 
 @qr_p.def_jvp
@@ -327,7 +327,7 @@ def _eig_jvp(primals, tangents):
     along = _ew.real(sum(mul(_ew.conj(v), u), axis))
     across = _ew.imag(sum(mul(mask, u), axis))
     scale = _ew.real(sum(mul(mask, v), axis))
-    c = neg(add(along, mul(1j, div(across, scale))))
+    c = neg(add(along, mul(div(across, scale), 1j)))
     dv = add(u, mul(v, reshape(c, shape_of(c)[:-1] + (1, n))))
     return out, _pack(shape_of(a)[:-2], [diag_part(p), dv])
 
@@ -342,7 +342,7 @@ def _eig_vjp(needs, g, out, a):
     gc = sum(mul(v, gv), axis)
     scale = _ew.real(sum(mul(mask, v), axis))
     g_along = neg(_ew.real(gc))
-    g_across = mul(-1j, div(_ew.imag(gc), scale))
+    g_across = mul(div(_ew.imag(gc), scale), -1j)
     row = shape_of(gc)[:-1] + (1, n)
     gu = add(gv, add(mul(_ew.conj(v), reshape(g_along, row)),
                      mul(mask, reshape(g_across, row))))
@@ -422,7 +422,7 @@ def _svd_cotangent(u, s, vh, gu, gs, gvh):
 
 def _phase_over_s(d, s):
     """i Im(d) / s: the phase part of U's tangent (a self-adjoint map of d)."""
-    return divide_or_nan(mul(1j, _ew.imag(d)), s)
+    return divide_or_nan(mul(_ew.imag(d), 1j), s)
 
 
 def _row(s):

@@ -71,9 +71,21 @@ def _named(fn: Callable, name: str) -> Callable:
     return fn
 
 
-def _reflected(fn: Callable) -> Callable:
+def reflected(fn: Callable) -> Callable:
     """The reflected operator: `2 % x` calls `x.__rmod__(2)`, which is remainder(2, x)."""
-    return _named(lambda self, other: fn(other, self), f"_reflected_{fn.__name__}")
+    def swapped(self, other):
+        if other.__class__ is complex:
+            other = _numpy_complex(other, self)
+        return fn(other, self)
+
+    return _named(swapped, f"_reflected_{fn.__name__}")
+
+
+def _numpy_complex(c: complex, other):
+    """A Python complex as the NumPy scalar of the dtype it takes with `other` (weakly, as
+    NEP 50: complex64 with float32). Needed on the left of an operator impl: `1j * x` of a
+    np.float64 x is a Python complex, as np.float64 subclasses float, not NumPy's result."""
+    return np.asarray(c, np.result_type(dtype_of(other), c))[()]
 
 
 def _methods(method, op: Callable):
@@ -82,7 +94,7 @@ def _methods(method, op: Callable):
     if method is True:
         return op.__name__
     if isinstance(method, dict):
-        return {m: op if f is True else _reflected(op) if f is REFLECTED else f
+        return {m: op if f is True else reflected(op) if f is REFLECTED else f
                 for m, f in method.items()}
     return method
 
@@ -114,13 +126,15 @@ def _wrapper(prim: Primitive, nargs: int, public: str | tuple | None, numpy, met
 
 
 _SEQUENCES = (list, tuple)
+_SPECIAL = (list, tuple, complex)
 
 
 def _array_like(prim: Primitive, nargs: int) -> Callable:
     """The public function of a primitive whose impl is not a ufunc (add is `operator.add`):
     NumPy's array_like, so a list or tuple argument becomes an array first (`add([1, 2],
-    [3, 4])` is [4, 6], not the concatenated list). The rules and the operators, which never
-    see lists, call the bare wrapper instead (PERF)."""
+    [3, 4])` is [4, 6], not the concatenated list), and a Python complex on the left a NumPy
+    scalar (see `_numpy_complex`). The rules and the operators, which never see lists, call
+    the bare wrapper instead (PERF)."""
     if nargs == 1:
         def user_op(x):
             if x.__class__ in _SEQUENCES:
@@ -128,8 +142,10 @@ def _array_like(prim: Primitive, nargs: int) -> Callable:
             return bind(prim, x)
     elif nargs == 2:
         def user_op(x, y):
-            if x.__class__ in _SEQUENCES or y.__class__ in _SEQUENCES:
+            if x.__class__ in _SPECIAL or y.__class__ in _SEQUENCES:
                 x, y = _as_array(x), _as_array(y)
+                if x.__class__ is complex and y.__class__ not in (int, float, complex):
+                    x = _numpy_complex(x, y)
             return bind(prim, x, y)
     else:
         def user_op(*args):

@@ -139,7 +139,9 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
     captured = dict.fromkeys(capture)
     while ready:
         node = ready.pop()
-        g = _run_hooks(node, grads.pop(node, None))
+        g = grads.pop(node, None)
+        if g is not None and node.hooks:
+            g = _run_hooks(node.hooks, g)
         if node in captured:
             captured[node] = g
         if to_run is not None and node not in to_run:
@@ -167,12 +169,11 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
     return [captured[node] for node in capture]
 
 
-def _run_hooks(node: Node, g):
-    """Each hook may replace the gradient arriving at `node` (None: keep it)."""
-    if g is not None and node.hooks:
-        for hook in node.hooks:
-            result = hook(g)
-            g = g if result is None else result
+def _run_hooks(hooks: list, g):
+    """Each hook may replace the gradient arriving at its node (None: keep it)."""
+    for hook in hooks:
+        result = hook(g)
+        g = g if result is None else result
     return g
 
 

@@ -147,3 +147,18 @@ def test_numpy_warnings_follow_the_users_settings():
             anp.log(ad.tensor(0.0))
     with np.errstate(divide="ignore"):
         assert np.isneginf(anp.log(ad.tensor(0.0)).item())  # the value is NumPy's
+
+
+def test_only_impl_calls_are_redirected_other_warnings_stay_warnings():
+    # engine lines that are not impl calls, and user callbacks, keep NumPy's plain warnings:
+    # a backward pass whose .grad accumulation overflows completes (as before the filter)
+    x = ad.tensor([1.0], requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (x * 1e308).sum().backward()
+        (x * 1e308).sum().backward()
+        y = ad.tensor([1.0, 2.0], requires_grad=True) * 2
+        y.register_hook(lambda g: warnings.warn("user note", RuntimeWarning, stacklevel=2))
+        y.sum().backward()
+    assert np.isposinf(x.grad.item())
+    assert {"overflow encountered in add", "user note"} <= {str(w.message) for w in caught}

@@ -8,10 +8,10 @@ user's line.
   node record its creating line; switching it off puts the plain impls back, so detection
   costs nothing while it is off.
 - NumPy warns about `log(0)` or `0/0` from the frame that called the ufunc, which is always a
-  line of autodx's engine. A warnings filter turns those warnings into exceptions inside
-  autodx only (`core.ensure_warning_filter`); the engine catches them (`try` costs nothing in
-  Python 3.11 unless something is raised), computes again collecting NumPy's floating-point
-  errors, and warns at the user's line, through the user's own warning filters.
+  line of autodx's engine. Warnings filters turn those warnings into exceptions on exactly the
+  lines that call impls (`core.ensure_warning_filter`); the engine catches them (`try` costs
+  nothing in Python 3.11 unless something is raised), computes again collecting NumPy's
+  floating-point errors, and warns at the user's line, through the user's own filters.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
+from types import CodeType
 
 import numpy as np
 
 from . import reverse
-from .core import PRIMITIVES, Primitive, Tracer
+from .core import PRIMITIVES, Primitive, Tracer, impl_call_site
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -162,6 +163,10 @@ def _checked_impl(prim: Primitive, impl: Callable) -> Callable:
         return out
 
     return checked
+
+
+impl_call_site(next(c for c in _checked_impl.__code__.co_consts if isinstance(c, CodeType)),
+               __name__)
 
 
 def _all_finite(x) -> bool:

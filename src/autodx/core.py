@@ -13,6 +13,7 @@ from __future__ import annotations
 import dis
 import itertools
 import math
+import re
 import sys
 import threading
 import warnings
@@ -167,7 +168,8 @@ class MainTrace:
         self.trace = trace_type(self)
 
     def __repr__(self) -> str:
-        return f"MainTrace(level={self.level}, id={self.id}, {type(self.trace).__name__})"
+        kind = "returned" if self.trace is None else type(self.trace).__name__
+        return f"MainTrace(level={self.level}, id={self.id}, {kind})"
 
 
 class Trace:
@@ -346,20 +348,39 @@ class _Stack(threading.local):
 _stack = _Stack()
 
 
-_warning_filter = None
+_IMPL_CALLS: list[tuple[str, int]] = []  # (module, line) of each impl call inside a `try`
+_installed = None  # the last filter ensure_warning_filter put in place
+
+
+def impl_call_site(code, module: str) -> None:
+    """Register the line where `code` (a function's code, in `module`) calls an impl inside
+    `try: ... except RuntimeWarning`: only a warning from exactly that line becomes an
+    exception, so everything else in the module (and user callbacks it runs) warns as usual."""
+    global _installed
+    line = None
+    for ins in dis.get_instructions(code):
+        line = ins.starts_line or line
+        if ins.argval == "impl":
+            _IMPL_CALLS.append((module, line))
+            _installed = None
+            return
+    raise ValueError(f"{code.co_name} calls no impl")
 
 
 def ensure_warning_filter() -> None:
-    """Turn NumPy's RuntimeWarnings from the frames that run impls (the engine and the
-    primitives' modules) into exceptions, which `bind` catches to warn at the user's line
-    instead (anomaly.py); composites' own NumPy calls keep NumPy's warnings. Put back when a
+    """Turn NumPy's RuntimeWarnings from the lines that run impls (and from the primitives'
+    own Python impls) into exceptions, which `bind` and the eager trace catch to warn at the
+    user's line instead (anomaly.py); all other code keeps NumPy's warnings. Put back when a
     `warnings.catch_warnings()` block (pytest runs each test and its collection in one)
     dropped it: asked once per transformation, new Tensor and backward pass."""
-    global _warning_filter
-    if _warning_filter is None or _warning_filter not in warnings.filters:
+    global _installed
+    if _installed is None or _installed not in warnings.filters:
         warnings.filterwarnings("error", category=RuntimeWarning,
-                                module=r"autodx\.(core|tensor|anomaly|prims(\.\w+)?)$")
-        _warning_filter = warnings.filters[0]
+                                module=r"autodx\.prims(\.\w+)?$")
+        for module, line in _IMPL_CALLS:
+            warnings.filterwarnings("error", category=RuntimeWarning,
+                                    module=re.escape(module) + "$", lineno=line)
+        _installed = warnings.filters[0]
 
 
 @contextmanager
@@ -411,3 +432,6 @@ def _escaped(main: MainTrace) -> EscapedTracerError:
         "value in a global or a closure and it is used after the call. Return the value from "
         "the function instead (has_aux=True returns extra outputs)."
     )
+
+
+impl_call_site(bind.__code__, __name__)

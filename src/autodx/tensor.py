@@ -34,6 +34,7 @@ from .core import (
     array_assignment_error,
     dtype_of,
     ensure_warning_filter,
+    impl_call_site,
     shape_of,
     stored_into_array,
 )
@@ -122,7 +123,8 @@ class EagerTrace(Trace):
             if a.__class__ is Tensor:
                 node = a._node
                 if node is None:
-                    constants = [(len(values), a)] + (constants or [])
+                    # a weak reference: `acc += w * 2` would make acc -> node -> acc a cycle
+                    constants = [(len(values), weakref.ref(a))] + (constants or [])
                 else:
                     differentiable = True
                 values.append(a._value)
@@ -149,8 +151,8 @@ _clock = [0]
 
 class TensorNode(Node):
     """A tape node: a `Node` that also remembers the clock time it was made (`stamp`) and
-    its constant Tensor inputs, so that it refuses to run, as PyTorch does, if its rule reads
-    an input that was modified in place after it was saved."""
+    (weakly) its constant Tensor inputs, so that it refuses to run, as PyTorch does, if its
+    rule reads an input that was modified in place after it was saved."""
 
     __slots__ = ("stamp", "constants")
 
@@ -167,8 +169,9 @@ class TensorNode(Node):
             for i, parent in enumerate(self.parents):
                 if parent is not None and parent.modified > stamp:
                     self._check_not_read(i)
-            for i, t in self.constants or ():
-                if t._modified > stamp:
+            for i, ref in self.constants or ():
+                t = ref()
+                if t is not None and t._modified > stamp:
                     self._check_not_read(i)
         return self.primals, self.parents
 
@@ -189,6 +192,7 @@ class TensorNode(Node):
         self.constants = None
 
 
+impl_call_site(EagerTrace.process_primitive.__code__, __name__)
 EAGER = MainTrace(0, EagerTrace)
 
 

@@ -87,16 +87,23 @@ def _ad_wrong_sin():
     return f
 
 
-class _TorchWrongSin(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.sin(x)
+def _torch_sin(derivative):
+    """torch's sin as an autograd.Function whose backward uses `derivative(x)`."""
+    class Sin(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return torch.sin(x)
 
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * torch.cos(x) * 1.1
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * derivative(x)
+
+    return Sin
+
+
+_TorchWrongSin = _torch_sin(lambda x: torch.cos(x) * 1.1)
 
 
 def _jax_wrong_sin():
@@ -136,16 +143,7 @@ def test_a_rule_right_to_first_order_only_fails_at_second_order_in_every_spellin
     ad_f = ad.custom_vjp(lambda x: anp.sin(x))
     ad_f.defvjp(lambda x: (anp.sin(x), x), lambda x, g: (g * ad.stop_gradient(anp.cos(x)),))
 
-    class TorchF(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return torch.sin(x)
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * torch.cos(x).detach()
+    TorchF = _torch_sin(lambda x: torch.cos(x).detach())
 
     assert torch.autograd.gradcheck(TorchF.apply, _torch(X))
     assert gradcheck(ad_f, _ad(X))

@@ -211,3 +211,13 @@ def test_a_python_complex_on_the_left_of_a_0d_value_stays_numpy(op):
     t = ad.tensor(x, requires_grad=True)
     f(t).backward()
     np.testing.assert_allclose(t.grad.item(), want, rtol=1e-14)
+
+
+@pytest.mark.parametrize("mode", ["raise", "wrap", "clip"])
+def test_choose_takes_nested_lists_and_modes_as_numpy(mode):
+    index, choices = np.array([0, 3, 1]) if mode != "raise" else np.array([0, 1, 1]), [
+        [1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    np.testing.assert_array_equal(anp.choose(index, choices, mode=mode),
+                                  np.choose(index, choices, mode=mode))
+    np.testing.assert_array_equal(anp.take(np.arange(5.0), [7, -1], mode="clip"),
+                                  np.take(np.arange(5.0), [7, -1], mode="clip"))

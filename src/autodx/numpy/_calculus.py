@@ -27,10 +27,12 @@ from ._dispatch import result_type
 from ._reductions import all_, any_, cumsum, diff, no_out, searchsorted
 from ._reductions import sum as _sum
 from ._shapes import (
+    as_array,
     broadcast_to,
     concatenate,
     expand_dims,
     flip,
+    index_mode,
     moveaxis,
     ravel,
     reshape,
@@ -469,8 +471,8 @@ def trim_zeros(filt, trim: str = "fb", axis=None):
 
 def _choices(choices) -> list:
     """The choices, Python numbers kept as they are (weak in the result dtype)."""
-    if isinstance(choices, (list, tuple)):
-        return list(choices)
+    if isinstance(choices, (list, tuple)):  # nested lists are array_like, as in NumPy
+        return [as_array(c) if isinstance(c, (list, tuple)) else c for c in choices]
     choices = array(choices)
     return [choices[i] for i in range(shape_of(choices)[0])]
 
@@ -486,13 +488,8 @@ def choose(a, choices, out=None, mode: str = "raise"):
         raise TypeError(f"choose: a must be integers, got dtype {index.dtype}")
     arrays = _choices(choices)
     n = len(arrays)
-    if mode == "wrap":
-        index = index % n
-    elif mode == "clip":
-        index = np.clip(index, 0, n - 1)
-    elif mode != "raise":
-        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
-    elif np.any((index < 0) | (index >= n)):
+    index = index_mode(index, n, mode)
+    if mode == "raise" and np.any((index < 0) | (index >= n)):
         raise ValueError(f"invalid entry in choice array: a must be in [0, {n})")
     shape = np.broadcast_shapes(index.shape, *[shape_of(c) for c in arrays])
     dtype = result_type(*arrays)

@@ -629,14 +629,20 @@ def take(a, indices, axis=None, out=None, mode: str = "raise"):
     if axis is None:
         a, axis = ravel(a), 0
     axis = one_axis(axis, ndim(a))
-    indices, n = _static_ints(indices, "indices"), shape_of(a)[axis]
-    if mode == "wrap":
-        indices = indices % n
-    elif mode == "clip":
-        indices = np.clip(indices, 0, n - 1)
-    elif mode != "raise":
-        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    indices = index_mode(_static_ints(indices, "indices"), shape_of(a)[axis], mode)
     return getitem(a, (slice(None),) * axis + (indices,))
+
+
+def index_mode(indices: np.ndarray, n: int, mode: str) -> np.ndarray:
+    """NumPy's `mode=` of take and choose: indices into n items wrapped, clipped, or (for
+    "raise") left for the caller to check."""
+    if mode == "wrap":
+        return indices % n
+    if mode == "clip":
+        return np.clip(indices, 0, n - 1)
+    if mode != "raise":
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    return indices
 
 
 @export

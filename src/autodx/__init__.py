@@ -41,6 +41,7 @@ from .core import (
     UnsupportedNumpyFunctionError,
 )
 from .custom import checkpoint, custom_jvp, custom_vjp
+from .jit import RetraceWarning, jit
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
 
 __version__ = "0.1.0"
@@ -52,9 +53,11 @@ __all__ = [
     "BatchingError", "NotATensorError", "ScalarConversionError",
     "ComplexDifferentiationError", "EscapedTracerError", "FreedGraphError",
     "InPlaceModificationError", "JacobianSizeError", "NonScalarOutputError",
-    "NotDifferentiableError", "Tensor", "TracerConversionError", "UnsupportedNumpyFunctionError",
+    "NotDifferentiableError", "RetraceWarning", "Tensor", "TracerConversionError",
+    "UnsupportedNumpyFunctionError",
     "autograd", "checkpoint", "config", "custom_jvp", "custom_vjp", "enable_grad", "grad",
-    "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "nn",
+    "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jit", "jvp",
+    "linearize", "nn",
     "no_grad", "numpy", "scipy", "set_grad_enabled", "stop_gradient", "tensor", "testing", "tree",
     "value_and_grad", "vjp", "vmap",
 ]

@@ -227,10 +227,15 @@ def is_anomaly_enabled() -> bool:
 
 class Config:
     """`ad.config.debug_nans = True` (or `ad.config.update("debug_nans", True)`, JAX's
-    spelling; `"jax_debug_nans"` works too) switches anomaly detection on until set False."""
+    spelling; `"jax_debug_nans"` works too) switches anomaly detection on until set False.
+    `ad.config.explain_cache_misses = True` makes `ad.jit` log why each call had to be
+    staged (logger "autodx.jit", as JAX's option of that name)."""
+
+    OPTIONS = ("debug_nans", "explain_cache_misses")
 
     def __init__(self):
         self._debug_nans = False
+        self.explain_cache_misses = False
 
     @property
     def debug_nans(self) -> bool:
@@ -244,10 +249,10 @@ class Config:
 
     def update(self, name: str, value) -> None:
         key = name.removeprefix("jax_")
-        if key != "debug_nans":
+        if key not in self.OPTIONS:
             raise AttributeError(f"ad.config has no option {name!r}; the options are: "
-                                 f"'debug_nans'")
-        self.debug_nans = value
+                                 f"{', '.join(map(repr, self.OPTIONS))}")
+        setattr(self, key, bool(value))
 
 
 config = Config()

@@ -343,9 +343,14 @@ class _Stack(threading.local):
 
     def __init__(self):
         self.mains: list[MainTrace] = []
+        # The staging traces of `jit` (staging.py), innermost last; None while a staged
+        # primitive's impl runs (its own binds must not be staged again).
+        self.staging: list[MainTrace | None] = []
 
 
 _stack = _Stack()
+# How many staging traces are open in any thread: `bind` looks for one only when this is not 0.
+staging_count = [0]
 
 
 _IMPL_CALLS: list[tuple[str, int]] = []  # (module, line) of each impl call inside a `try`
@@ -406,9 +411,11 @@ def bind(prim: Primitive, *args, **params):
         if isinstance(a, Tracer):
             main = a._trace.main
             if not main.alive:
-                raise _escaped(main)
+                raise _escaped(main, a)
             if top is None or main.level > top.level:
                 top = main
+    if staging_count[0]:  # PERF: one global read per bind unless some thread is staging
+        top = _staging_top(top)
     if top is None:
         try:
             return prim.impl(*args, **params)
@@ -425,12 +432,24 @@ def bind(prim: Primitive, *args, **params):
     return top.trace.process_primitive(prim, args, params)
 
 
-def _escaped(main: MainTrace) -> EscapedTracerError:
+def _staging_top(top: MainTrace | None) -> MainTrace | None:
+    """A staging trace records every primitive bound while it runs, those on constants only
+    too, unless a transformation above it holds one of the arguments."""
+    staging = _stack.staging
+    if staging and staging[-1] is not None and (top is None or staging[-1].level > top.level):
+        return staging[-1]
+    return top
+
+
+def _escaped(main: MainTrace, tracer=None) -> EscapedTracerError:
+    site = getattr(tracer, "site", None)
+    made = f" It was made at {site[0]}:{site[1]}." if site else ""
     return EscapedTracerError(
         f"a value traced by a transformation that has already returned ({main}) was used "
-        "again. This happens when a function under grad/jvp/vjp/vmap stores an intermediate "
-        "value in a global or a closure and it is used after the call. Return the value from "
-        "the function instead (has_aux=True returns extra outputs)."
+        "again. This happens when a function under jit/grad/jvp/vjp/vmap stores an "
+        "intermediate value in a global or a closure and it is used after the call."
+        f"{made} Return the value from the function instead (has_aux=True returns extra "
+        "outputs)."
     )
 
 

@@ -36,11 +36,13 @@ from .core import (
     ensure_warning_filter,
     impl_call_site,
     shape_of,
+    staging_count,
     stored_into_array,
 )
 from .prims.index import scatter_set
 from .registry import install_array_methods
 from .reverse import Node, backward_pass, check_has_vjp
+from .staging import TAPE_IN_JIT, is_staging
 
 # ----------------------------------------------------------------------------- grad mode
 
@@ -293,6 +295,8 @@ class Tensor(Tracer):
                                    "Use .detach() to get a tensor that does not require grad.")
             return self
         if requires_grad and self._node is None:
+            if staging_count[0] and is_staging():
+                raise RuntimeError(TAPE_IN_JIT)
             if np.dtype(self.dtype).kind not in "fc":
                 raise NotDifferentiableError(
                     f"only floating-point tensors can require gradients, but this one has dtype "

@@ -25,10 +25,12 @@ import numpy as np
 
 from .anomaly import config
 from .codegen import compile_program
-from .core import Tracer, staging_count
+from .core import Tracer, _stack, dtype_of, staging_count
+from .partial_eval import known_part, split
 from .program import GuardFailed, evaluate
+from .reverse import Node, VJPTracer
 from .rewrites import optimize
-from .staging import is_staging, stage
+from .staging import StagingTracer, current_trace, is_staging, stage
 from .tree import tree_flatten, tree_unflatten
 
 MAX_SPECIALIZATIONS = 8
@@ -76,6 +78,7 @@ class Jitted:
         self._hits = self._misses = self._traces = 0
         self._last_key = None
         self._warned: set = set()
+        self._reverse = ReverseSplit(self)
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
@@ -89,6 +92,10 @@ class Jitted:
         else:
             key, leaves = self._key(args, kwargs)
         if key is None:  # tracers or Tensors: run as plain code under the outer transformation
+            if not kwargs and not self.static_argnums:
+                out = self._reverse.call(leaves)
+                if out is not None:
+                    return out
             return self.fun(*args, **kwargs)
         specs = self._cache.get(key)
         failed = None
@@ -269,6 +276,101 @@ class Jitted:
 
     def __repr__(self) -> str:
         return f"<jit({self.__name__})>"
+
+    def __get__(self, instance, owner=None):  # a jitted method: `self` is its first argument
+        return self if instance is None else functools.partial(self, instance)
+
+
+class ReverseSplit:
+    """Reverse mode through a jitted function (ad.grad/vjp/value_and_grad of it): the call
+    becomes one reverse-mode node whose forward is a compiled program that also returns the
+    residuals and whose backward is a compiled program of (cotangent, residuals) — the
+    staged vjp, split by partial evaluation. Applies to positional array arguments and one
+    float array output at the innermost reverse transformation; anything else runs as plain
+    code under the transformation (right, not compiled)."""
+
+    def __init__(self, jitted: Jitted):
+        self.jitted, self.cache = jitted, {}
+
+    def call(self, leaves):
+        trace = None
+        for x in leaves:
+            if isinstance(x, Tracer):
+                if (type(x) is not VJPTracer or isinstance(x._value, Tracer)
+                        or trace not in (None, x._trace)):
+                    return None
+                trace = x._trace
+        if trace is None or _stack.mains[-1] is not trace.main:
+            return None
+        examples = [x._value if isinstance(x, Tracer) else x for x in leaves]
+        key = tuple(map(_signature_of, examples))
+        if None in key or any(np.dtype(dtype_of(x)).kind != "f" for x in examples):
+            return None
+        specs = self.cache.setdefault(key, [])
+        for spec in specs:
+            try:
+                out, *residuals = spec.forward.run(*examples)
+            except GuardFailed:
+                continue
+            break
+        else:
+            if len(specs) >= MAX_SPECIALIZATIONS:
+                return None
+            spec = self._stage(examples)
+            if spec is None:
+                return None
+            specs.append(spec)
+            out, *residuals = spec.forward.run(*examples)
+        parents = [x._node if isinstance(x, Tracer) else None for x in leaves]
+        node = Node(spec, {"residuals": tuple(residuals)}, examples, out, parents)
+        return VJPTracer(trace, out, node)
+
+    def _stage(self, examples):
+        from .api import vjp
+
+        fun, outs = self.jitted.fun, []
+
+        def forward_and_backward(*xs):
+            out, pullback = vjp(fun, *xs)
+            outs.append(out)
+            if not isinstance(out, StagingTracer) or np.dtype(out.dtype).kind != "f":
+                return out, ()
+            return out, pullback(current_trace().late_input(np.ones_like(out._value)))
+
+        weak = [False] * len(examples)
+        program, _ = stage(forward_and_backward, list(examples), weak,
+                           lambda tracers: (tuple(tracers), {}))
+        if program.closures or not program.outputs[1:]:
+            return None
+        late = [program.inputs[len(examples)]]
+        grads = program.outputs[1:]
+        backward, residuals = split(program, late, grads)
+        backward = backward.replace(out_tree=tree_flatten(tuple(grads))[1])
+        forward = known_part(program, late, [program.outputs[0], *residuals])
+        name = _identifier(self.jitted.__name__)
+        return CompiledVJP(fun, compile_program(forward, f"{name}_forward"),
+                           compile_program(backward, f"{name}_backward"))
+
+
+class CompiledVJP:
+    """The pseudo-primitive of a `ReverseSplit` node (not in the primitive table: it exists
+    only in reverse-mode graphs)."""
+
+    name, nondiff, linear, reads_inputs = "jit", False, False, True
+    jvp = batch = None
+
+    def __init__(self, fun, forward, backward):
+        self.fun, self.forward, self.backward = fun, forward, backward
+
+    def impl(self, *args, **params):
+        raise TypeError("a jitted function's reverse-mode node is not a primitive")
+
+    def vjp(self, needs, g, out, *primals, residuals):
+        if isinstance(g, Tracer):  # a cotangent being differentiated: the function again
+            from .api import vjp
+
+            return vjp(self.fun, *primals)[1](g)
+        return self.backward.run(g, *residuals)
 
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),

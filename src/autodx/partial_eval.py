@@ -38,6 +38,22 @@ def split(program: Program, late: list[Var], outputs: list) -> tuple[Program, li
     return optimize(late_program), residuals
 
 
+def known_part(program: Program, late: list[Var], outputs: list) -> Program:
+    """The program computing `outputs` (known values: residuals too) without the `late`
+    inputs."""
+    unknown = set(late)
+    eqns = []
+    for eqn in program.eqns:
+        if any(a in unknown for a in eqn.inputs if a.__class__ is not Lit):
+            unknown.add(eqn.out)
+        else:
+            eqns.append(eqn)
+    guards = [g for g in program.guards if g.var not in unknown]
+    return optimize(program.replace(inputs=[v for v in program.inputs if v not in unknown],
+                                    eqns=eqns, outputs=list(outputs), guards=guards,
+                                    out_tree=tree_flatten(tuple(outputs))[1], out_types=[]))
+
+
 def linearize(fun, primals: tuple):
     """(fun(*primals), f_jvp): the JVP staged once with these primals, its linear part
     compiled; f_jvp(*tangents) replays only that part (JAX's linearize)."""

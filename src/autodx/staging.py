@@ -96,12 +96,20 @@ class StagingTracer(Tracer):
 class StagingTrace(Trace):
     """Records into `eqns`, `guards`, `consts`; `lifted`: (foreign tracer, Var) pairs."""
 
-    __slots__ = ("eqns", "guards", "consts", "const_ids", "lifted", "values")
+    __slots__ = ("eqns", "guards", "consts", "const_ids", "lifted", "values", "late")
 
     def __init__(self, main):
         super().__init__(main)
         self.eqns, self.guards, self.consts, self.const_ids, self.lifted = [], [], {}, {}, []
         self.values = None  # var -> value, when the caller wants them (partial_eval.py)
+        self.late: list[Var] = []  # inputs made while staging (a pullback's cotangent)
+
+    def late_input(self, example) -> StagingTracer:
+        """A further program input, standing for a value known only later (`example` is
+        used for staging); it follows the function's own inputs."""
+        var = Var.like(example)
+        self.late.append(var)
+        return StagingTracer(self, example, var)
 
     def process_primitive(self, prim, args, params):
         if any(a.__class__ in (list, tuple) for a in args):  # array_like, as bind's fallback
@@ -197,6 +205,11 @@ def _staging_main():
                 staging_count[0] -= 1
 
 
+def current_trace() -> StagingTrace:
+    """The staging trace this thread is running (inside `stage`)."""
+    return _stack.staging[-1].trace
+
+
 def is_staging() -> bool:
     """Whether this thread is staging a program right now (an outer `jit` is tracing)."""
     staging = _stack.staging
@@ -219,14 +232,15 @@ def stage(fun, leaves: list, weak: list, rebuild, keep_values: bool = False):
                    for x in out_leaves]
         values = [x._value if isinstance(x, StagingTracer) and x._trace is trace else x
                   for x in out_leaves]
-        program = Program(inputs=[t.var for t in tracers] + [v for _, v in trace.lifted],
+        program = Program(inputs=[t.var for t in tracers] + trace.late
+                          + [v for _, v in trace.lifted],
                           eqns=trace.eqns, outputs=outputs, consts=trace.consts,
                           guards=trace.guards, out_tree=out_tree,
                           closures=[t for t, _ in trace.lifted],
                           out_types=[type(v) for v in values])
     if keep_values:
-        env = dict(zip(program.inputs, list(leaves) + [example_value(t) for t in
-                                                        program.closures]))
+        env = dict(zip(program.inputs, list(leaves) + [None] * len(trace.late)
+                       + [example_value(t) for t in program.closures]))
         env.update(trace.values)
         env.update(program.consts)
         return program, values, env

@@ -17,6 +17,7 @@ import functools
 import inspect
 import logging
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -31,6 +32,7 @@ from .program import GuardFailed, evaluate
 from .reverse import Node, VJPTracer
 from .rewrites import optimize
 from .staging import StagingTracer, current_trace, is_staging, stage
+from .tensor import EAGER, Tensor, TensorNode, is_grad_enabled
 from .tree import tree_flatten, tree_unflatten
 
 MAX_SPECIALIZATIONS = 8
@@ -296,13 +298,19 @@ class ReverseSplit:
         trace = None
         for x in leaves:
             if isinstance(x, Tracer):
-                if (type(x) is not VJPTracer or isinstance(x._value, Tracer)
+                if (type(x) not in (VJPTracer, Tensor) or isinstance(x._value, Tracer)
                         or trace not in (None, x._trace)):
                     return None
                 trace = x._trace
-        if trace is None or _stack.mains[-1] is not trace.main:
+        tape = trace is EAGER.trace
+        if trace is None or (_stack.mains[-1] is not trace.main if not tape else _stack.mains):
             return None
         examples = [x._value if isinstance(x, Tracer) else x for x in leaves]
+        if tape and (not is_grad_enabled() or all(
+                x._node is None for x in leaves if isinstance(x, Tensor))):
+            out = self.jitted(*examples)  # Tensors that record nothing: Tensors out
+            leaves_out, treedef = tree_flatten(out)
+            return tree_unflatten(treedef, [Tensor._make(v, None) for v in leaves_out])
         key = tuple(map(_signature_of, examples))
         if None in key or any(np.dtype(dtype_of(x)).kind != "f" for x in examples):
             return None
@@ -322,8 +330,13 @@ class ReverseSplit:
             specs.append(spec)
             out, *residuals = spec.forward.run(*examples)
         parents = [x._node if isinstance(x, Tracer) else None for x in leaves]
-        node = Node(spec, {"residuals": tuple(residuals)}, examples, out, parents)
-        return VJPTracer(trace, out, node)
+        params = {"residuals": tuple(residuals)}
+        if tape:  # constant Tensors held weakly, as the eager trace does (in-place checks)
+            constants = [(i, weakref.ref(x)) for i, x in enumerate(leaves)
+                         if isinstance(x, Tensor) and x._node is None] or None
+            return Tensor._make(out, TensorNode(spec, params, examples, out, parents,
+                                                constants))
+        return VJPTracer(trace, out, Node(spec, params, examples, out, parents))
 
     def _stage(self, examples):
         from .api import vjp

@@ -49,7 +49,7 @@ _counter = itertools.count()
 class Compiled:
     """A program's generated function: `run(*leaves)` returns the output pytree."""
 
-    __slots__ = ("program", "source", "run", "filename", "__weakref__")
+    __slots__ = ("program", "source", "run", "filename", "functions", "__weakref__")
 
     def __init__(self, program: Program, source: str, run, filename: str):
         self.program, self.source, self.run, self.filename = program, source, run, filename
@@ -60,17 +60,20 @@ def compile_program(program: Program, name: str = "f", plan=None) -> Compiled:
     `out=` buffers to elementwise lines."""
     numpy_src, numpy_ns = _emit(program, f"{name}_numpy", math_mode=False, plan=plan)
     sources, namespace = [numpy_src], numpy_ns
-    entry = f"{name}_numpy"
     if _math_ok(program):
         math_src, math_ns = _emit(program, name, math_mode=True, plan=None)
         sources.insert(0, math_src)
         namespace.update(math_ns)
-        entry = name
     source = "\n\n".join(sources)
     filename = f"<autodx.jit {name} #{next(_counter)}>"
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    compiled = Compiled(program, source, namespace[entry], filename)
+    # The functions' globals must not hold the functions (a cycle only the GC frees): they
+    # reach each other through weak proxies, and Compiled holds them.
+    functions = [namespace.pop(n) for n in (name, f"{name}_numpy") if n in namespace]
+    namespace.update((f.__name__, weakref.proxy(f)) for f in functions)
+    compiled = Compiled(program, source, functions[0], filename)
+    compiled.functions = functions
     weakref.finalize(compiled, linecache.cache.pop, filename, None)
     return compiled
 

@@ -277,6 +277,13 @@ class Tracer:
     def item(self):
         raise self._conversion_error(".item()")
 
+    def backward(self, *args, **kwargs):
+        raise RuntimeError(
+            "backward() is the tape's (the torch face's), but this value is traced by a "
+            "function transformation (grad, vjp, jit, ...), which records nothing for it. "
+            "Inside the transformed function use the functional face: ad.grad(loss)(params) "
+            "or ad.value_and_grad(loss)(params); or call .backward() outside it, on a Tensor.")
+
     def tolist(self):
         raise self._conversion_error(".tolist()")
 

@@ -25,11 +25,13 @@ from typing import NamedTuple
 import numpy as np
 
 from .anomaly import config
+from .batching import BatchTrace, BatchTracer
 from .codegen import compile_program
-from .core import Tracer, _stack, dtype_of, staging_count
+from .core import Tracer, TracerConversionError, _stack, dtype_of, staging_count
+from .forward import JVPTrace, JVPTracer, zeros_like_value
 from .partial_eval import known_part, split
 from .program import GuardFailed, evaluate
-from .reverse import Node, VJPTracer
+from .reverse import Node, VJPTrace, VJPTracer
 from .rewrites import optimize
 from .staging import StagingTracer, current_trace, is_staging, stage
 from .tensor import EAGER, Tensor, TensorNode, is_grad_enabled
@@ -81,6 +83,7 @@ class Jitted:
         self._last_key = None
         self._warned: set = set()
         self._reverse = ReverseSplit(self)
+        self._derivatives: dict = {}  # ("jvp", mask) / ("vmap", dims) -> Jitted
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
@@ -95,7 +98,7 @@ class Jitted:
             key, leaves = self._key(args, kwargs)
         if key is None:  # tracers or Tensors: run as plain code under the outer transformation
             if not kwargs and not self.static_argnums:
-                out = self._reverse.call(leaves)
+                out = self._transformed(leaves)
                 if out is not None:
                     return out
             return self.fun(*args, **kwargs)
@@ -163,6 +166,74 @@ class Jitted:
             return new_args, new_kwargs
 
         return rebuild
+
+    # ------------------------------------------------------------------ under a transform
+    def _transformed(self, leaves):
+        """The call's arguments are tracers of the innermost transformation, on concrete
+        values: compile the transformation of the function instead (jit(jvp(f)),
+        jit(vmap(f)), the split vjp), and wrap the results as that transformation's tracers.
+        None where that does not apply (the caller runs the function as plain code)."""
+        trace = None
+        for x in leaves:
+            if isinstance(x, Tracer):
+                if isinstance(x._value, Tracer) or trace not in (None, x._trace):
+                    return None
+                trace = x._trace
+        if trace is EAGER.trace:
+            return None if _stack.mains else self._reverse.call(self, trace, leaves)
+        if trace is None or _stack.mains[-1] is not trace.main:
+            return None
+        kind = type(trace)
+        if kind is VJPTrace:
+            return self._reverse.call(self, trace, leaves)
+        if kind is JVPTrace:
+            return self._forward(trace, leaves)
+        if kind is BatchTrace:
+            return self._batched(trace, leaves)
+        return None
+
+    def _derived(self, key, make):
+        jitted = self._derivatives.get(key)
+        if jitted is None:
+            jitted = self._derivatives[key] = Jitted(make(), (), (), (), self.backend)
+        return jitted
+
+    def _forward(self, trace, leaves):
+        from .api import jvp
+
+        mask = tuple(isinstance(x, Tracer) and x.tangent is not None for x in leaves)
+        fun, n = self.fun, len(leaves)
+
+        def make():
+            def jvp_of_fun(*xs):
+                ts, it = [], iter(xs[n:])
+                for x, m in zip(xs[:n], mask):
+                    ts.append(next(it) if m else zeros_like_value(x))
+                return jvp(fun, xs[:n], tuple(ts))
+            jvp_of_fun.__name__ = f"jvp_{self.__name__}"
+            return jvp_of_fun
+
+        primals = [x._value if isinstance(x, Tracer) else x for x in leaves]
+        tangents = [x.tangent for x, m in zip(leaves, mask) if m]
+        out, t_out = self._derived(("jvp", mask), make)(*primals, *tangents)
+        outs, treedef = tree_flatten(out)
+        return tree_unflatten(treedef, [JVPTracer(trace, o, t) for o, t in
+                                        zip(outs, tree_flatten(t_out)[0])])
+
+    def _batched(self, trace, leaves):
+        from .api import vmap
+
+        dims = tuple(x.bdim if isinstance(x, Tracer) else None for x in leaves)
+
+        def make():
+            batched = vmap(self.fun, in_axes=dims, out_axes=0)
+            batched.__name__ = f"vmap_{self.__name__}"
+            return batched
+
+        values = [x._value if isinstance(x, Tracer) else x for x in leaves]
+        out = self._derived(("vmap", dims), make)(*values)
+        outs, treedef = tree_flatten(out)
+        return tree_unflatten(treedef, [BatchTracer(trace, o, 0) for o in outs])
 
     # ------------------------------------------------------------------ staging
     def _miss(self, key, specs, failed, args, kwargs, leaves):
@@ -270,10 +341,22 @@ class Jitted:
         return self._spec(args, kwargs).program
 
     def cache_info(self) -> CacheInfo:
-        return CacheInfo(self._hits, self._misses, self._traces, len(self._cache), self.maxsize)
+        """Counts for this function's own calls and those under transformations (the
+        compiled jvp, vmap and split vjp of it)."""
+        hits, misses, traces = self._hits, self._misses, self._traces
+        size = len(self._cache)
+        for derived in self._derivatives.values():
+            info = derived.cache_info()
+            hits, misses, traces, size = (hits + info.hits, misses + info.misses,
+                                          traces + info.traces, size + info.currsize)
+        r = self._reverse
+        return CacheInfo(hits + r.hits, misses + r.misses, traces + r.traces,
+                         size + len(r.cache), self.maxsize)
 
     def cache_clear(self) -> None:
         self._cache.clear()
+        self._derivatives.clear()
+        self._reverse.cache.clear()
         self._last_key = None
 
     def __repr__(self) -> str:
@@ -292,41 +375,40 @@ class ReverseSplit:
     code under the transformation (right, not compiled)."""
 
     def __init__(self, jitted: Jitted):
-        self.jitted, self.cache = jitted, {}
+        # not the Jitted itself: Jitted -> ReverseSplit -> Jitted would be a reference cycle
+        self.fun, self.name, self.cache = jitted.fun, jitted.__name__, {}
+        self.hits = self.misses = self.traces = 0
 
-    def call(self, leaves):
-        trace = None
-        for x in leaves:
-            if isinstance(x, Tracer):
-                if (type(x) not in (VJPTracer, Tensor) or isinstance(x._value, Tracer)
-                        or trace not in (None, x._trace)):
-                    return None
-                trace = x._trace
+    def call(self, jitted, trace, leaves):
         tape = trace is EAGER.trace
-        if trace is None or (_stack.mains[-1] is not trace.main if not tape else _stack.mains):
-            return None
         examples = [x._value if isinstance(x, Tracer) else x for x in leaves]
         if tape and (not is_grad_enabled() or all(
                 x._node is None for x in leaves if isinstance(x, Tensor))):
-            out = self.jitted(*examples)  # Tensors that record nothing: Tensors out
+            out = jitted(*examples)  # Tensors that record nothing: Tensors out
             leaves_out, treedef = tree_flatten(out)
             return tree_unflatten(treedef, [Tensor._make(v, None) for v in leaves_out])
         key = tuple(map(_signature_of, examples))
         if None in key or any(np.dtype(dtype_of(x)).kind != "f" for x in examples):
             return None
         specs = self.cache.setdefault(key, [])
+        if specs is None:  # staged once and found not splittable: plain code
+            return None
         for spec in specs:
             try:
                 out, *residuals = spec.forward.run(*examples)
             except GuardFailed:
                 continue
+            self.hits += 1
             break
         else:
             if len(specs) >= MAX_SPECIALIZATIONS:
                 return None
+            self.misses += 1
             spec = self._stage(examples)
             if spec is None:
+                self.cache[key] = None
                 return None
+            self.traces += 1
             specs.append(spec)
             out, *residuals = spec.forward.run(*examples)
         parents = [x._node if isinstance(x, Tracer) else None for x in leaves]
@@ -341,7 +423,7 @@ class ReverseSplit:
     def _stage(self, examples):
         from .api import vjp
 
-        fun, outs = self.jitted.fun, []
+        fun, outs = self.fun, []
 
         def forward_and_backward(*xs):
             out, pullback = vjp(fun, *xs)
@@ -351,16 +433,20 @@ class ReverseSplit:
             return out, pullback(current_trace().late_input(np.ones_like(out._value)))
 
         weak = [False] * len(examples)
-        program, _ = stage(forward_and_backward, list(examples), weak,
-                           lambda tracers: (tuple(tracers), {}))
+        try:
+            program, values = stage(forward_and_backward, list(examples), weak,
+                                    lambda tracers: (tuple(tracers), {}))
+        except (TracerConversionError, NotImplementedError):
+            return None  # e.g. float(x) of the Tensor, fine on the tape: run it as plain code
         if program.closures or not program.outputs[1:]:
             return None
         late = [program.inputs[len(examples)]]
         grads = program.outputs[1:]
         backward, residuals = split(program, late, grads)
-        backward = backward.replace(out_tree=tree_flatten(tuple(grads))[1])
+        backward = backward.replace(out_tree=tree_flatten(tuple(grads))[1],
+                                    out_types=[type(v) for v in values[1:]])
         forward = known_part(program, late, [program.outputs[0], *residuals])
-        name = _identifier(self.jitted.__name__)
+        name = _identifier(self.name)
         return CompiledVJP(fun, compile_program(forward, f"{name}_forward"),
                            compile_program(backward, f"{name}_backward"))
 

@@ -81,6 +81,7 @@ class Guard:
 
     def holds(self, value) -> bool:
         if self.kind == "array":
+            value = np.asarray(value)
             return bool(np.array_equal(value, self.value, equal_nan=value.dtype.kind in "fc"))
         return {"bool": bool, "int": int, "float": float}[self.kind](value) == self.value
 

@@ -44,6 +44,7 @@ _MATH = {
     "less_equal": "{0} <= {1}", "equal": "{0} == {1}", "not_equal": "{0} != {1}",
 }
 _counter = itertools.count()
+RELEASE_SIZE = 1000  # smaller intermediates are not worth a `del` line
 
 
 class Compiled:
@@ -55,13 +56,15 @@ class Compiled:
         self.program, self.source, self.run, self.filename = program, source, run, filename
 
 
-def compile_program(program: Program, name: str = "f", plan=None) -> Compiled:
+def compile_program(program: Program, name: str = "f", plan=None, release=None) -> Compiled:
     """Generate, compile and register the source of `program`; `plan` (buffers.py) gives
-    `out=` buffers to elementwise lines."""
-    numpy_src, numpy_ns = _emit(program, f"{name}_numpy", math_mode=False, plan=plan)
+    `out=` buffers to elementwise lines, `release` ({line: vars}) says after which line a
+    big intermediate is dropped (`del`), so memory peaks as in hand-written code."""
+    numpy_src, numpy_ns = _emit(program, f"{name}_numpy", math_mode=False, plan=plan,
+                                release=release)
     sources, namespace = [numpy_src], numpy_ns
     if _math_ok(program):
-        math_src, math_ns = _emit(program, name, math_mode=True, plan=None)
+        math_src, math_ns = _emit(program, name, math_mode=True, plan=None, release=None)
         sources.insert(0, math_src)
         namespace.update(math_ns)
     source = "\n\n".join(sources)
@@ -120,7 +123,7 @@ class _Names:
         return self.bind_object(f"p{len(self.ns)}", value)
 
 
-def _emit(program: Program, fname: str, *, math_mode: bool, plan) -> tuple[str, dict]:
+def _emit(program: Program, fname: str, *, math_mode: bool, plan, release) -> tuple[str, dict]:
     names = _Names(program)
     guards: dict = {}
     for k, g in enumerate(program.guards):
@@ -134,14 +137,24 @@ def _emit(program: Program, fname: str, *, math_mode: bool, plan) -> tuple[str, 
             names.ns[names[v]] = float(c)
     for v in program.inputs:
         body += _guard_lines(guards.get(v), names)
+    defined = {eqn.out for eqn in program.eqns}  # only locals are dropped, never constants
     for i, eqn in enumerate(program.eqns):
         ins = [names[a] for a in eqn.inputs]
-        out = names.new(eqn.out)
         if math_mode:
-            body.append(f"{out} = " + _MATH[eqn.prim.name].format(*ins))
+            body.append(f"{names.new(eqn.out)} = " + _MATH[eqn.prim.name].format(*ins))
         else:
-            body.append(f"{out} = " + _numpy_call(eqn, ins, names, plan and plan.get(i)))
+            buffer = plan.get(i) if plan else None
+            call = _numpy_call(eqn, ins, names, buffer)
+            if buffer is not None:  # written into a dead value's array: it takes its name too
+                names.names[eqn.out] = names[buffer]
+                body.append(f"{names[buffer]} = {call}")
+            else:
+                body.append(f"{names.new(eqn.out)} = {call}")
         body += _guard_lines(guards.get(eqn.out), names)
+        dead = [names[v] for v in (release or {}).get(i, ()) if v in defined
+                and v.size >= RELEASE_SIZE and names[v] != names[eqn.out]]
+        if dead:
+            body.append(f"del {', '.join(dead)}")
     body.append("return " + _outputs(program, names, math_mode))
     if math_mode:  # Python raises where NumPy returns inf/nan: rerun in the NumPy flavour
         lines.append("    try:")

@@ -26,9 +26,11 @@ import numpy as np
 
 from .anomaly import config
 from .batching import BatchTrace, BatchTracer
+from .buffers import plan_buffers, release_points
 from .codegen import compile_program
 from .core import Tracer, TracerConversionError, _stack, dtype_of, staging_count
 from .forward import JVPTrace, JVPTracer, zeros_like_value
+from .fusion import _numexpr, fuse_numexpr
 from .partial_eval import known_part, split
 from .program import GuardFailed, evaluate
 from .reverse import Node, VJPTrace, VJPTracer
@@ -89,13 +91,7 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         if staging_count[0] and is_staging():  # inside an outer jit: stage into its program
             return self.fun(*args, **kwargs)
-        if not kwargs and not self.static_argnums:  # PERF: the common call, ~0.3 us of key
-            key = tuple(map(_signature_of, args))
-            leaves = args
-            if None in key:
-                key, leaves = self._key(args, kwargs)
-        else:
-            key, leaves = self._key(args, kwargs)
+        key, leaves = self._lookup(args, kwargs)
         if key is None:  # tracers or Tensors: run as plain code under the outer transformation
             if not kwargs and not self.static_argnums:
                 out = self._transformed(leaves)
@@ -104,6 +100,8 @@ class Jitted:
             return self.fun(*args, **kwargs)
         specs = self._cache.get(key)
         failed = None
+        if self.donate_argnums:
+            leaves = self._safe_to_donate(args, leaves)
         if specs is not None:
             for spec in specs:
                 try:
@@ -116,6 +114,14 @@ class Jitted:
                     self._cache.move_to_end(key)
                 return out
         return self._miss(key, specs, failed, args, kwargs, leaves)[1]
+
+    def _lookup(self, args, kwargs):
+        """(key, leaves): positional plain arguments are their own leaves."""
+        if not kwargs and not self.static_argnums:  # PERF: the common call, ~0.3 us of key
+            key = tuple(map(_signature_of, args))
+            if None not in key:
+                return key, args
+        return self._key(args, kwargs)
 
     def _key(self, args, kwargs):
         """(key, leaves) for any call; key None when some leaf is a tracer or a Tensor."""
@@ -251,7 +257,7 @@ class Jitted:
         if program.closures:  # values of an outer transformation: valid for this call only
             out = evaluate(program, list(leaves) + program.closures)
             return None, tree_unflatten(program.out_tree, out)
-        spec = compile_program(optimize(program), _identifier(self.__name__))
+        spec = self._compile(optimize(program), args)
         if specs is None:
             specs = self._cache[key] = []
             if len(self._cache) > self.maxsize:
@@ -259,6 +265,40 @@ class Jitted:
         specs.append(spec)
         self._last_key = key
         return spec, tree_unflatten(program.out_tree, values)
+
+    def _compile(self, program, args):
+        if self.backend == "numexpr":
+            program = fuse_numexpr(program)
+        donated = frozenset(program.inputs[i] for i in self._donated_leaves(args))
+        plan = plan_buffers(program, donated=donated)
+        return compile_program(program, _identifier(self.__name__), plan=plan,
+                               release=release_points(program, plan))
+
+    def _donated_leaves(self, args) -> list[int]:
+        """Leaf indices of the donated positional arguments."""
+        if not self.donate_argnums:
+            return []
+        indices, start = [], 0
+        for i, a in enumerate(args):
+            if i in self.static_argnums:
+                continue
+            n = len(tree_flatten(a)[0])
+            if i in self.donate_argnums:
+                indices += range(start, start + n)
+            start += n
+        return indices
+
+    def _safe_to_donate(self, args, leaves) -> list:
+        """The leaves, with a donated one copied where writing into it would be wrong: not a
+        writeable array of its own (a view of another argument, a read-only array)."""
+        leaves = list(leaves)
+        for i in self._donated_leaves(args):
+            x = leaves[i]
+            if not (type(x) is np.ndarray and x.flags.writeable and x.flags.owndata
+                    and not any(np.shares_memory(x, y) for j, y in enumerate(leaves)
+                                if j != i and isinstance(y, np.ndarray))):
+                leaves[i] = np.array(x)
+        return leaves
 
     def _too_many(self, failed) -> None:
         site = failed.site if failed is not None else ("<unknown>", 0)
@@ -316,7 +356,7 @@ class Jitted:
 
     # ------------------------------------------------------------------ looking inside
     def _spec(self, args, kwargs):
-        key, leaves = self._key(args, kwargs)
+        key, leaves = self._lookup(args, kwargs)
         if key is None:
             raise TypeError(f"jit({self.__name__}).source()/program() need concrete arguments "
                             f"(arrays or numbers), not traced values")
@@ -491,6 +531,8 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     if backend not in ("numpy", "numexpr"):
         raise ValueError(f"jit(backend={backend!r}): the backends are 'numpy' (the default) "
                          f"and 'numexpr' (pip install 'autodx[fast]')")
+    if backend == "numexpr":
+        _numexpr()  # the one-line ImportError now, not at the first call
     return Jitted(fun, _ints(static_argnums, "static_argnums"),
                   _strs(static_argnames), _ints(donate_argnums, "donate_argnums"), backend)
 

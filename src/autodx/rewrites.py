@@ -263,6 +263,15 @@ def fold_constants(program: Program) -> Program:
     return program.replace(eqns=eqns, consts=consts, guards=guards)
 
 
+def _spread_value(consts: dict, producer: dict, atom):
+    """A constant's value, also through a broadcast or reshape of one (a seed cotangent of
+    ones, spread to an array's shape, is too big to fold but still multiplies by one)."""
+    eqn = producer.get(atom) if atom.__class__ is Var else None
+    if eqn is not None and eqn.prim.name in ("broadcast_to", "reshape"):
+        atom = eqn.inputs[0]
+    return _value(consts, atom)
+
+
 def _arith_identity(eqn: Eqn, consts: dict, producer: dict):
     """The var that `eqn` computes unchanged, if it is an exact arithmetic identity."""
     name, ins = eqn.prim.name, eqn.inputs
@@ -272,7 +281,7 @@ def _arith_identity(eqn: Eqn, consts: dict, producer: dict):
     if name not in ("mul", "div", "add", "sub") or len(ins) != 2:
         return None
     x, y = ins
-    cx, cy = _value(consts, x), _value(consts, y)
+    cx, cy = _spread_value(consts, producer, x), _spread_value(consts, producer, y)
     if name in ("mul", "div"):
         if eqn.out.dtype.kind == "c":  # (a+bj) * (1+0j) is nan + ...j where b is inf
             return None

@@ -17,6 +17,7 @@ line, and `jit(f).source(x)` returns it.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import linecache
 import math
@@ -44,6 +45,7 @@ _MATH = {
     "less_equal": "{0} <= {1}", "equal": "{0} == {1}", "not_equal": "{0} != {1}",
 }
 _counter = itertools.count()
+_BUILTINS = frozenset(dir(builtins))  # a generated `sum(...)` must not read as Python's
 RELEASE_SIZE = 1000  # smaller intermediates are not worth a `del` line
 
 
@@ -182,7 +184,8 @@ def _numpy_call(eqn, ins: list, names: _Names, out_buffer) -> str:
         return f"np.{impl.__name__}({', '.join(ins + kwargs)})"
     if impl is operator.neg:
         return f"np.negative({ins[0]}, out={names[out_buffer]})"
-    fn = names.bind_object(eqn.prim.name, impl)
+    name = eqn.prim.name
+    fn = names.bind_object(name + "_" if name in _BUILTINS else name, impl)
     return f"{fn}({', '.join(ins + kwargs)})"
 
 

@@ -206,6 +206,8 @@ def _outputs(program: Program, names: _Names, math_mode: bool) -> str:
     types = program.out_types or [None] * len(program.outputs)
     for v, kind in zip(program.outputs, types):
         text = names[v]
+        if not math_mode and isinstance(program.consts.get(v), np.ndarray):
+            text += ".copy()"  # eager makes a new array each call; the caller may write in it
         # A scalar comes back as the type the eager call gave (math floats, or a rewrite that
         # replaced the output by an input of another scalar type, would differ).
         if v.__class__ is Var and v.shape == () and kind is not None and not (

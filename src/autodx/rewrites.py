@@ -29,7 +29,6 @@ import numpy as np
 
 from .core import dtype_of, shape_of
 from .prims.index import SliceSpec
-from .prims.shape import convert_p
 from .program import Eqn, Guard, Lit, Program, Var
 
 FOLD_LIMIT = 10_000  # NOTE: the largest constant (in elements) that folding makes
@@ -369,26 +368,8 @@ def _fingerprint(program: Program) -> tuple:
             len(program.consts), len(program.guards))
 
 
-def _copy_folded_outputs(program: Program, staged: Program) -> Program:
-    """An output that folding made a constant array is returned as a copy (a `convert` to
-    its own dtype, which `simplify` keeps for outputs): the eager call gives a new array each
-    time, and a caller writing into the cached one would change every later call."""
-    eqns, outputs = list(program.eqns), []
-    for v in program.outputs:
-        value = program.consts.get(v) if v.__class__ is Var else None
-        if value.__class__ is np.ndarray and v not in staged.consts:
-            out = Var(v.shape, v.dtype)
-            eqns.append(Eqn(convert_p, [v], out, {"dtype": v.dtype}))
-            v = out
-        outputs.append(v)
-    if len(eqns) == len(program.eqns):
-        return program
-    return program.replace(eqns=eqns, outputs=outputs)
-
-
 def optimize(program: Program) -> Program:
     """Run the passes until nothing changes (at most MAX_ROUNDS rounds)."""
-    staged = program
     program = dead_code(program)  # PERF: the later passes see only what is used
     for _ in range(MAX_ROUNDS):
         before = program  # keeps the old equations alive, so their ids stay unique
@@ -396,4 +377,4 @@ def optimize(program: Program) -> Program:
             program = rewrite(program)
         if _fingerprint(program) == _fingerprint(before):
             break
-    return _copy_folded_outputs(program, staged)
+    return program

@@ -232,6 +232,9 @@ def stage(fun, leaves: list, weak: list, rebuild, keep_values: bool = False):
                    for x in out_leaves]
         values = [x._value if isinstance(x, StagingTracer) and x._trace is trace else x
                   for x in out_leaves]
+        for v in outputs:  # the caller may write into what this call returns: the program
+            if isinstance(trace.consts.get(v), np.ndarray):  # keeps its own copy
+                trace.consts[v] = trace.consts[v].copy()
         program = Program(inputs=[t.var for t in tracers] + trace.late
                           + [v for _, v in trace.lifted],
                           eqns=trace.eqns, outputs=outputs, consts=trace.consts,

@@ -550,11 +550,17 @@ def _jvp(fun_of_leaves, leaves, t_leaves, has_aux, transform):
 def linearize(fun: Callable, *primals):
     """`(f(*primals), f_jvp)` where `f_jvp(*tangents)` is the JVP at `primals`.
 
-    NOTE: autodx re-runs `f` in forward mode on each call of `f_jvp` (no partial evaluation
-    yet); the values are JAX's."""
+    By partial evaluation, as JAX's: `f` runs once, and `f_jvp` replays only the compiled
+    linear part (partial_eval.py). Under another transformation (traced primals) `f_jvp`
+    runs `f` in forward mode again instead."""
     _check_callable(fun, "linearize")
-    out, _ = jvp(fun, primals, tuple(_zeros_tree(p, f"primals[{i}]")
-                                     for i, p in enumerate(primals)))
+    zeros = tuple(_zeros_tree(p, f"primals[{i}]") for i, p in enumerate(primals))
+    from .partial_eval import linearize as partially_evaluated
+
+    staged = partially_evaluated(fun, primals)
+    if staged is not None:
+        return staged
+    out, _ = jvp(fun, primals, zeros)
 
     def f_jvp(*tangents):
         return jvp(fun, primals, tangents)[1]

@@ -71,6 +71,8 @@ def linearize(fun, primals: tuple):
     zeros = [zeros_like_value(x) for x in leaves]
     program, values, env = stage(primal_and_tangent, leaves + zeros, [False] * (2 * n),
                                  lambda tracers: (tuple(tracers), {}), keep_values=True)
+    if program.closures:  # values of an outer transformation: replaying would freeze them
+        return None
     out_tree, tangent_tree = program.out_tree.children
     k = len(program.outputs) // 2
     late, residuals = split(program, program.inputs[n:], program.outputs[k:])

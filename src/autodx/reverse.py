@@ -4,14 +4,21 @@ engine behind both the functional `vjp` and `Tensor.backward`.
 Invariants:
 - The walk is iterative and visits nodes in reverse topological order, so every node has
   received all of its cotangent before it propagates (no recursion: a million-op chain works).
-- Cotangents are accumulated out of place; the engine, not the rules, sums each one down to
-  its input's shape and casts it to its input's dtype.
+- The engine, not the rules, sums each cotangent down to its input's shape and casts it to
+  its input's dtype. Fan-in is summed into a buffer the engine allocated itself (the first
+  sum), in place from then on; a rule's result, a user's array or a value a rule may still
+  return elsewhere is never written into.
+- A node keeps only what its rule reads: `saved_values` puts a data-less stand-in (shape and
+  dtype) in place of each input the rule does not read and of the output of a linear op, so
+  an intermediate is freed as soon as the forward pass is done with it.
 - Without `retain_graph`, each node drops its saved values as soon as it has run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from .core import (
     FreedGraphError,
@@ -66,6 +73,57 @@ class Node:
         return f"<{self.name()}>"
 
 
+# ----------------------------------------------------------------------------- saved values
+
+# PERF: only arrays this large are replaced; below it a stand-in saves less than it costs
+STAND_IN_MIN_BYTES = 4096
+_STAND_INS: dict = {}  # (shape, dtype) -> stand-in, shared: they are read-only
+_MAX_STAND_INS = 256
+_ARRAY = np.ndarray
+
+
+def stand_in(value):
+    """`value`'s shape and dtype without its data, for a saved value the rule does not read:
+    a read-only zero-strided array (a few bytes whatever the shape) of NaN (zero for integers
+    and booleans), so that a rule declared not to read a value, but reading it, gives NaN
+    rather than a plausible wrong number. Only NumPy arrays of STAND_IN_MIN_BYTES or more are
+    replaced: a tracer of a lower trace carries more than its shape."""
+    if value.__class__ is not _ARRAY or value.nbytes < STAND_IN_MIN_BYTES:
+        return value
+    key = (value.shape, value.dtype)
+    fake = _STAND_INS.get(key)
+    if fake is None:
+        if len(_STAND_INS) >= _MAX_STAND_INS:
+            _STAND_INS.clear()
+        fill = np.full((), np.nan if value.dtype.kind in "fc" else 0, value.dtype)
+        fake = _STAND_INS[key] = np.broadcast_to(fill, value.shape)
+    return fake
+
+
+def saved_values(prim, values: list, parents: list) -> list:
+    """The inputs a node keeps for its rule: the values it reads (`prim.reads_inputs`, a bool
+    or a function of `needs`), stand-ins for the others (linear ops need only shapes)."""
+    reads = prim.reads_inputs
+    if reads is True:
+        return values
+    if reads is False:
+        return [stand_in(v) for v in values]
+    reads = reads(tuple([p is not None for p in parents]))
+    return [v if r else stand_in(v) for v, r in zip(values, reads)]
+
+
+def saved_out(prim, out, parents: list):
+    """The output a node keeps: a stand-in where the rule does not read it. A linear op's
+    transpose never does; any other primitive may say so with a `reads_out` attribute (a bool
+    or a function of `needs`, as `reads_inputs`), read only for arrays worth replacing."""
+    if out.__class__ is not _ARRAY or out.nbytes < STAND_IN_MIN_BYTES:
+        return out
+    reads = False if prim.linear else getattr(prim, "reads_out", True)
+    if reads is not True and reads is not False:
+        reads = reads(tuple([p is not None for p in parents]))
+    return out if reads else stand_in(out)
+
+
 # ----------------------------------------------------------------------------- functional VJP
 
 class VJPTracer(Tracer):
@@ -91,7 +149,16 @@ class VJPTrace(Trace):
         if prim.nondiff or not differentiable:
             return out  # a constant to this trace
         check_has_vjp(prim)
-        return VJPTracer(self, out, Node(prim, params, values, out, parents))
+        saved = values
+        if prim.reads_inputs is not True:  # PERF: calls only where something may be replaced
+            for v in values:
+                if v.__class__ is _ARRAY and v.nbytes >= STAND_IN_MIN_BYTES:
+                    saved = saved_values(prim, values, parents)
+                    break
+        if out.__class__ is _ARRAY and out.nbytes >= STAND_IN_MIN_BYTES:
+            return VJPTracer(self, out, Node(prim, params, saved, saved_out(prim, out, parents),
+                                             parents))
+        return VJPTracer(self, out, Node(prim, params, saved, out, parents))
 
 
 def check_has_vjp(prim) -> None:
@@ -131,15 +198,17 @@ def backward_pass(roots: Sequence[Node], cts: Sequence, *, retain_graph: bool,
     ensure_warning_filter()
     pending = consumer_counts(roots)
     to_run = nodes_leading_to(roots, pending, set(capture)) if prune else None
-    grads: dict[Node, object] = {}
+    grads: dict[Node, object] = {}  # each node's cotangent so far (an _Owned: the engine's)
     for root, ct in zip(roots, cts):
         if root is not None and ct is not None:
-            grads[root] = add(grads[root], ct) if root in grads else ct
+            accumulate(grads, root, ct)
     ready = [r for r in dict.fromkeys(roots) if r is not None and r not in pending]
     captured = dict.fromkeys(capture)
     while ready:
         node = ready.pop()
         g = grads.pop(node, None)
+        if g.__class__ is _Owned:
+            g = g.value  # from here on it is the rules' and the user's, never written into
         if g is not None and node.hooks:
             g = _run_hooks(node.hooks, g)
         if node in captured:
@@ -192,10 +261,44 @@ def send_cotangents(node: Node, g, primals: list, parents: list, grads: dict, wr
             if ct.shape != primal.shape or ct.dtype != primal.dtype:
                 ct = _fit(ct, primal)
             prev = grads.get(parent)
-            grads[parent] = ct if prev is None else add(prev, ct)
+            if prev is None:  # PERF: the usual single consumer, without a call
+                grads[parent] = ct
+            else:
+                accumulate(grads, parent, ct)
 
 
 _ONE = (True,)
+
+
+class _Owned:
+    """A cotangent total in a buffer the engine allocated itself (the result of its own first
+    sum), which nothing else references yet: later terms are added into it in place."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+# NOTE: while anomaly detection wraps add's impl to check its results, sums go through it
+_PLAIN_ADD = add.prim.impl
+
+
+def accumulate(grads: dict, node: Node, ct) -> None:
+    """Add `ct` (of the node's shape and dtype) to the node's total: the first term as it is
+    (it may be a user's array, or one a rule also returned elsewhere), the second into a new
+    array, which the engine owns, and every later one into that array in place."""
+    prev = grads.get(node)
+    if prev is None:
+        grads[node] = ct
+    elif prev.__class__ is _Owned and ct.__class__ is _ARRAY and add.prim.impl is _PLAIN_ADD:
+        np.add(prev.value, ct, out=prev.value)  # PERF: no allocation, one array less at peak
+    else:
+        total = add(prev.value if prev.__class__ is _Owned else prev, ct)
+        # owned only as a new NumPy array: a 0-d sum is a NumPy scalar, and a sum with a
+        # tracer (create_graph, nested transforms) a tracer, which others may hold
+        grads[node] = (_Owned(total) if total.__class__ is _ARRAY and total is not ct
+                       and total is not prev else total)
 
 
 def _fit(ct, primal):
@@ -210,7 +313,7 @@ def consumer_counts(roots: Sequence[Node]) -> dict[Node, int]:
     """For every node behind `roots`, how many consumers will send it a cotangent: the walk
     runs a node once all of them have (a reverse topological order without recursion)."""
     pending: dict[Node, int] = {}
-    stack = [r for r in roots if r is not None]
+    stack = [r for r in dict.fromkeys(roots) if r is not None]  # a root given twice is one
     seen = set(stack)
     while stack:
         for parent in stack.pop().parents:

@@ -351,14 +351,16 @@ def _lower_aux(tree):
                                     not x._trace.main.alive else x for x in flat])
 
 
-def _vjp(fun_of_leaves: Callable, leaves: list, has_aux: bool, transform: str):
-    """-> (flat outputs, out treedef, aux, pullback(flat cts) -> flat input cotangents)."""
+def _vjp(fun_of_leaves: Callable, leaves: list, has_aux: bool, transform: str,
+         once: bool = False):
+    """-> (flat outputs, out treedef, aux, pullback(flat cts) -> flat input cotangents).
+    `once`: the pullback runs a single time, so it frees each node's values as it goes."""
     traced, aux_box = _tracing_with_aux(fun_of_leaves, has_aux, transform)
     values, nodes, treedef, leaf_nodes = vjp_flat(traced, leaves)
     aux = _lower_aux(aux_box[0]) if has_aux else None
 
     def pullback(cts: Sequence) -> list:
-        grads = backward_pass(nodes, list(cts), retain_graph=True, capture=leaf_nodes)
+        grads = backward_pass(nodes, list(cts), retain_graph=not once, capture=leaf_nodes)
         return [zeros_like_value(x) if g is None else g for x, g in zip(leaves, grads)]
 
     return values, treedef, aux, pullback
@@ -387,7 +389,7 @@ def _value_and_grad(fun: Callable, argnums, has_aux: bool, holomorphic: bool,
         nums, leaves, treedefs, rebuild = _split_args(fun, args, argnums, transform)
         _check_holomorphic_inputs(leaves, holomorphic, transform)
         values, treedef, aux, pullback = _vjp(
-            lambda xs: fun(*rebuild(xs), **kwargs), leaves, has_aux, transform)
+            lambda xs: fun(*rebuild(xs), **kwargs), leaves, has_aux, transform, once=True)
         if len(values) != 1 or math.prod(shape_of(values[0])) != 1:
             raise _non_scalar(fun, values, transform)
         (out,) = values

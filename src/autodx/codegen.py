@@ -64,29 +64,36 @@ def compile_program(program: Program, name: str = "f", plan=None, release=None) 
     big intermediate is dropped (`del`), so memory peaks as in hand-written code."""
     numpy_src, numpy_ns = _emit(program, f"{name}_numpy", math_mode=False, plan=plan,
                                 release=release)
-    sources, namespace = [numpy_src], numpy_ns
-    if _math_ok(program):
+    number = next(_counter)
+    numpy_fn = _define(numpy_src, numpy_ns, f"{name}_numpy", f"<autodx.jit {name} #{number}>")
+    functions, source = [numpy_fn], numpy_src
+    if _math_ok(program):  # its own namespace: its constants are floats, the NumPy one's not
         math_src, math_ns = _emit(program, name, math_mode=True, plan=None, release=None)
-        sources.insert(0, math_src)
-        namespace.update(math_ns)
-    source = "\n\n".join(sources)
-    filename = f"<autodx.jit {name} #{next(_counter)}>"
+        # a weak proxy: the functions' globals must not hold them (a cycle only the GC frees)
+        math_ns[f"{name}_numpy"] = weakref.proxy(numpy_fn)
+        functions.insert(0, _define(math_src, math_ns, name,
+                                    f"<autodx.jit {name} #{number} math>"))
+        source = math_src + "\n\n" + numpy_src
+    compiled = Compiled(program, source, functions[0], numpy_fn.__code__.co_filename)
+    compiled.functions = functions  # Compiled holds the functions
+    for fn in functions:
+        weakref.finalize(compiled, linecache.cache.pop, fn.__code__.co_filename, None)
+    return compiled
+
+
+def _define(source: str, namespace: dict, name: str, filename: str):
+    """Compile `source`, register it with linecache, and take the function `name` out of
+    its namespace (its globals), which therefore holds no cycle."""
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    # The functions' globals must not hold the functions (a cycle only the GC frees): they
-    # reach each other through weak proxies, and Compiled holds them.
-    functions = [namespace.pop(n) for n in (name, f"{name}_numpy") if n in namespace]
-    namespace.update((f.__name__, weakref.proxy(f)) for f in functions)
-    compiled = Compiled(program, source, functions[0], filename)
-    compiled.functions = functions
-    weakref.finalize(compiled, linecache.cache.pop, filename, None)
-    return compiled
+    return namespace.pop(name)
 
 
 class _Names:
     """Readable names: x0.. inputs, c0.. constants, v0.. the rest; shared objects in `ns`."""
 
-    def __init__(self, program: Program):
+    def __init__(self, program: Program, reserved: frozenset = frozenset()):
+        self.reserved = reserved  # the generated functions' own names
         self.names: dict = {}
         self.ns: dict = {"np": np, "math": math, "GuardFailed": GuardFailed}
         for i, v in enumerate(program.inputs):
@@ -96,7 +103,7 @@ class _Names:
         self.count = itertools.count()
 
     def bind_object(self, name: str, obj) -> str:
-        while name in self.ns and self.ns[name] is not obj:
+        while name in self.reserved or (name in self.ns and self.ns[name] is not obj):
             name += "_"
         self.ns[name] = obj
         return name
@@ -126,7 +133,8 @@ class _Names:
 
 
 def _emit(program: Program, fname: str, *, math_mode: bool, plan, release) -> tuple[str, dict]:
-    names = _Names(program)
+    base = fname.removesuffix("_numpy")
+    names = _Names(program, frozenset((base, f"{base}_numpy")))
     guards: dict = {}
     for k, g in enumerate(program.guards):
         guards.setdefault(g.var, []).append((k, g))

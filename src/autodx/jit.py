@@ -76,6 +76,8 @@ class Jitted:
     def __init__(self, fun: Callable, static_argnums: Sequence[int], static_argnames,
                  donate_argnums: Sequence[int], backend: str, maxsize: int = 64):
         functools.update_wrapper(self, fun)
+        if not hasattr(self, "__name__"):  # a functools.partial, a callable object
+            self.__name__ = getattr(type(fun), "__name__", "function")
         self.fun, self.backend, self.maxsize = fun, backend, maxsize
         self.static_argnums, self.static_argnames = _statics(fun, static_argnums,
                                                              static_argnames)
@@ -563,7 +565,7 @@ def _statics(fun, argnums, argnames) -> tuple[tuple[int, ...], frozenset]:
         if i < 0:
             i += len(positional)
         if not has_varargs and not 0 <= i < len(positional):
-            raise ValueError(f"jit(static_argnums={tuple(argnums)}): {fun.__name__} takes "
+            raise ValueError(f"jit(static_argnums={tuple(argnums)}): {_name(fun)} takes "
                              f"{len(positional)} positional arguments, so argument {i} does "
                              f"not exist")
         nums.add(i)
@@ -577,6 +579,10 @@ def _hashable(treedef):
     """A TreeDef usable in a key (a dict's keys are kept as a list)."""
     aux = tuple(treedef.aux) if isinstance(treedef.aux, list) else treedef.aux
     return (treedef.kind, aux, tuple(_hashable(c) for c in treedef.children))
+
+
+def _name(fun) -> str:
+    return getattr(fun, "__name__", type(fun).__name__)
 
 
 def _describe(signature) -> str:

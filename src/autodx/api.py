@@ -42,6 +42,7 @@ from .core import (
 )
 from .forward import jvp_flat, zeros_like_value
 from .reverse import backward_pass, vjp_flat
+from .staging import StagingTracer
 from .tensor import Tensor
 from .tree import broadcast_prefix, check_axis_spec, tree_flatten, tree_unflatten
 
@@ -239,8 +240,8 @@ def _per_arg(flat: list, treedefs, argnums) -> Any:
 def _finalize(tree, tensors_in: bool):
     """NumPy in, NumPy out; Tensors in, Tensors out; tracers of outer transforms stay."""
     def convert(x):
-        if isinstance(x, Tracer):
-            return x
+        if isinstance(x, Tracer):  # staged by jit: the value it stands for takes this type
+            return x.as_returned() if x.__class__ is StagingTracer else x
         x = np.asarray(x)
         if x.ndim and not x.flags.writeable:  # e.g. a broadcast view: give the user an array
             x = x.copy()                      # they can modify

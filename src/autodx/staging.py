@@ -86,6 +86,17 @@ class StagingTracer(Tracer):
         value = self._read("array")
         return value if dtype is None else value.astype(dtype)
 
+    def as_returned(self) -> StagingTracer:
+        """This value as the functional face returns a concrete one (a NumPy scalar for 0-d,
+        an array of its own for a broadcast view), so the jitted call returns that type."""
+        value = np.asarray(self._value)
+        if value.ndim and not value.flags.writeable:
+            value = value.copy()
+        tracer = StagingTracer.__new__(StagingTracer)
+        tracer._trace, tracer.var, tracer.site = self._trace, self.var, self.site
+        tracer._value = value[()] if value.ndim == 0 else value
+        return tracer
+
     def backward(self, *args, **kwargs):
         raise RuntimeError(TAPE_IN_JIT)
 
@@ -148,6 +159,13 @@ class StagingTrace(Trace):
             var = self.const_ids[id(x)] = Var.like(x)
             self.consts[var] = x  # also keeps x alive, so its id is not reused
         return var
+
+
+def transformed(x) -> bool:
+    """Whether x is a value some transformation differentiates or batches (a tracer that is
+    not merely staged): library shortcuts for plain values also serve staged ones, so a
+    jitted call returns the types the eager one does."""
+    return isinstance(x, Tracer) and x.__class__ is not StagingTracer
 
 
 def run_impl(prim, values, params):

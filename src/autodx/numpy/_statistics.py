@@ -23,6 +23,7 @@ from ..core import Tracer, dtype_of, shape_of
 from ..prims import elementwise as _el
 from ..prims import sort as _sort
 from ..registry import export
+from ..staging import transformed
 from ._axes import axes, ndim, size
 from ._calculus import array, flag, inexact, keep, take_last
 from ._products import diag, dot
@@ -432,8 +433,9 @@ def unique_all(x, /) -> UniqueAllResult:
 # ----------------------------------------------------------------------------- equality
 
 def _as_bool(result):
-    """A Python bool where the answer can be read, as NumPy's; traced otherwise (vmap)."""
-    return result if isinstance(result, Tracer) else bool(result)
+    """A Python bool where the answer can be read, as NumPy's (under jit: a guard); traced
+    otherwise (vmap)."""
+    return result if transformed(result) else bool(result)
 
 
 @export(kind="nondiff")

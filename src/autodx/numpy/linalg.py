@@ -23,12 +23,13 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import prims
-from ..core import BatchingError, Tracer, dtype_of, shape_of
+from ..core import BatchingError, dtype_of, shape_of
 from ..prims import decomp as _decomp
 from ..prims import linalg as _linalg
 from ..registry import export
 from ..registry import namespace as _namespace
 from ..registry import reexport as _reexport
+from ..staging import transformed
 from . import _products
 from ._axes import one_axis
 from ._reductions import amax, amin, no_out
@@ -360,7 +361,7 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):  # noqa: N8
     A = as_array(A)  # noqa: N806
     if len(shape_of(A)) < 2:  # NumPy's rank of a vector or scalar: 1 unless all zero
         nonzero = prims.greater(prims.sum(prims.not_equal(ravel(A), 0), (0,)), 0)
-        return prims.convert(nonzero, np.intp) if isinstance(nonzero, Tracer) else int(nonzero)
+        return prims.convert(nonzero, np.intp) if transformed(nonzero) else int(nonzero)
     if tol is not None and rtol is not None:
         raise ValueError("`tol` and `rtol` can't be both set.")
     which = "tol" if tol is not None else "rtol" if rtol is not None else None
@@ -389,7 +390,7 @@ def _root(s, power: float):
     """s ** power with derivative 0 at s == 0 (for the norms at 0). NOTE: a norm is not
     differentiable at 0; its gradient there is 0, the sub-gradient of smallest norm (as
     PyTorch)."""
-    if not isinstance(s, Tracer):  # PERF: nothing will be differentiated
+    if not transformed(s):  # PERF: nothing will be differentiated
         return np.sqrt(s) if power == 0.5 else s ** power
     zero = prims.equal(s, 0)
     safe = prims.where(zero, 1.0, s)

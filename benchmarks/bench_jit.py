@@ -450,7 +450,7 @@ def rosenbrock_section(bench: Bench, torch, jax, jnp, sizes: Sizes, outcomes: li
     title = f"Full Hessian of the Rosenbrock function, n = {n}"
     times = time_rows(bench, title, rows, rosenbrock_hessian(x), sizes.fresh)
     print_section(title, rows, times, base="j_jit")
-    report_targets([Target(f"jit hessian n={n} vs jax.jit", "ad_jit", "j_jit", None)], times,
+    report_targets([Target(f"jit hessian n={n} vs jax.jit", "ad_jit", "j_jit", 1.0)], times,
                    outcomes)
 
     x, v = rng.uniform(-2, 2, m), rng.standard_normal(m)
@@ -471,7 +471,7 @@ def rosenbrock_section(bench: Bench, torch, jax, jnp, sizes: Sizes, outcomes: li
     title = f"Hessian-vector product of the Rosenbrock function, n = {m:,}"
     times = time_rows(bench, title, rows, rosenbrock_hvp(x, v), sizes.fresh)
     print_section(title, rows, times, base="j_jit")
-    report_targets([Target(f"jit hvp n={m:,} vs jax.jit", "ad_jit", "j_jit", None)], times,
+    report_targets([Target(f"jit hvp n={m:,} vs jax.jit", "ad_jit", "j_jit", 1.0)], times,
                    outcomes)
 
 
@@ -504,8 +504,8 @@ def jacobian_section(bench: Bench, torch, jax, jnp, sizes: Sizes, outcomes: list
     title = f"Jacobian of tanh(W @ x + b) * x, {n} -> {n} (bench_transforms case 3)"
     times = time_rows(bench, title, rows, layer_jacobian(w, b, x), sizes.fresh)
     print_section(title, rows, times, base="j_rev_jit")
-    report_targets([Target("jit jacrev vs jax.jit", "ad_rev_jit", "j_rev_jit", None),
-                    Target("jit jacfwd vs jax.jit", "ad_fwd_jit", "j_fwd_jit", None)], times,
+    report_targets([Target("jit jacrev vs jax.jit", "ad_rev_jit", "j_rev_jit", 1.0),
+                    Target("jit jacfwd vs jax.jit", "ad_fwd_jit", "j_fwd_jit", 1.0)], times,
                    outcomes)
 
 
@@ -635,11 +635,11 @@ def memory_section(bench: Bench, torch, jax, jnp, sizes: Sizes, outcomes: list) 
                 f"{8 * n / 1e6:.0f} MB)", ["implementation", "tracemalloc peak", "RSS rise"],
                 table)
     report_targets([Target("eager value_and_grad vs hand-written, tracemalloc",
-                           "autodx value_and_grad traced", "numpy traced", None),
+                           "autodx value_and_grad traced", "numpy traced", 1.0),
                     Target("jit vs hand-written, tracemalloc", "autodx jit traced",
                            "numpy traced", None),
                     Target("jit vs jax.jit, RSS rise", "autodx jit rss", "jax.jit first run rss",
-                           None)],
+                           1.2)],
                    values, outcomes, fmt=fmt_mb)
 
 

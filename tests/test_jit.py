@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import ast
 import functools
-import gc
 import inspect
 import logging
 import os
 import re
 import traceback
 import tracemalloc
-import types
 import warnings
 import weakref
-from collections import Counter
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import jax
@@ -31,11 +27,12 @@ import pytest
 import torch
 
 import autodx as ad
+from gc_checks import AUTODX_DIR, cyclic_gc_off
+from op_table import log1pexp  # a custom_jvp with a stable rule
 
 jax.config.update("jax_enable_x64", True)
 
 anp = ad.numpy
-AUTODX_DIR = os.path.dirname(ad.__file__)
 HERE = os.path.basename(__file__)
 
 X = np.array([0.3, -1.2, 0.8, 2.0])
@@ -91,39 +88,6 @@ def assert_close_to_jax(got, want, rtol: float = 1e-12) -> None:
         assert np.shape(g) == w.shape, (np.shape(g), w.shape)
         scale = float(np.max(np.abs(w), initial=0.0))
         np.testing.assert_allclose(np.asarray(g), w, rtol=rtol, atol=rtol * scale)
-
-
-@contextmanager
-def _cyclic_gc_off():
-    """The cyclic GC off for the block; yields a Counter, filled on exit with the autodx-made
-    objects (including functions of generated code) that only the cyclic GC could free."""
-    found: Counter = Counter()
-    gc.collect()
-    gc.disable()
-    try:
-        yield found
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        gc.collect()
-        found.update(type(o).__qualname__ for o in gc.garbage if _made_by_autodx(o))
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
-        gc.collect()
-
-
-def _made_by_autodx(obj) -> bool:
-    """An instance of an autodx class, or a function, code or frame of autodx's own code or of
-    code it generated (a file name that is not a file on disk)."""
-    if type(obj).__module__.startswith("autodx"):
-        return True
-    code = (obj.__code__ if isinstance(obj, types.FunctionType) else
-            obj.f_code if isinstance(obj, types.FrameType) else
-            obj if isinstance(obj, types.CodeType) else None)
-    if code is None:
-        return False
-    name = code.co_filename
-    return name.startswith(AUTODX_DIR) or not os.path.exists(name)
 
 
 @pytest.fixture
@@ -484,15 +448,6 @@ def _doubled_jvp(primals, tangents):
     return doubled_derivative(x), 2.0 * t  # deliberately not the true derivative
 
 
-@ad.custom_jvp
-def log1pexp(x):
-    return anp.log(1.0 + anp.exp(x))
-
-
-@log1pexp.defjvp
-def _log1pexp_jvp(primals, tangents):
-    (x,), (t,) = primals, tangents
-    return log1pexp(x), t / (1.0 + anp.exp(-x))
 
 
 @ad.custom_vjp
@@ -984,7 +939,7 @@ def test_10000_jitted_calls_no_growth_no_cycles(make_step):
     step = make_step()
     for _ in range(200):  # staging, caches, the interpreter's specializations
         step()
-    with _cyclic_gc_off() as cycles:
+    with cyclic_gc_off() as cycles:
         for _ in range(7_000):
             step()
         tracemalloc.start()
@@ -1017,7 +972,7 @@ def _jitted_with_weights():
 
 
 def test_dropping_a_jitted_function_frees_it_and_its_cache_without_the_gc():
-    with _cyclic_gc_off() as cycles:
+    with cyclic_gc_off() as cycles:
         jf_ref, w_ref = _jitted_with_weights()
         assert jf_ref() is None, "the jitted function outlived its last reference"
         assert w_ref() is None, "a closed-over value outlived the jitted function"

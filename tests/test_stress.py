@@ -12,7 +12,6 @@ import os
 import sys
 import threading
 import tracemalloc
-import types
 import weakref
 from collections import Counter
 from contextlib import contextmanager
@@ -22,11 +21,11 @@ import pytest
 
 import autodx as ad
 from autodx import core
+from gc_checks import cyclic_gc_off
 
 anp = ad.numpy
 pytestmark = pytest.mark.stress
 
-AUTODX_DIR = os.path.dirname(ad.__file__)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -38,36 +37,6 @@ def _isolated():
     yield
     core._stack.mains.clear()
     ad.set_grad_enabled(True)
-
-
-def _made_by_autodx(obj) -> bool:
-    """An instance of an autodx class, or a function or frame of autodx's own code."""
-    if type(obj).__module__.startswith("autodx"):
-        return True
-    if isinstance(obj, types.FunctionType):
-        return obj.__code__.co_filename.startswith(AUTODX_DIR)
-    if isinstance(obj, types.FrameType):
-        return obj.f_code.co_filename.startswith(AUTODX_DIR)
-    return False
-
-
-@contextmanager
-def _cyclic_gc_off():
-    """The cyclic GC off for the block; yields a Counter, filled on exit with the autodx-made
-    objects that only the cyclic GC could free (those left in reference cycles)."""
-    found: Counter = Counter()
-    gc.collect()
-    gc.disable()
-    try:
-        yield found
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        gc.collect()
-        found.update(type(o).__qualname__ for o in gc.garbage if _made_by_autodx(o))
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
-        gc.collect()
 
 
 def _referrers(obj) -> list[str]:
@@ -356,7 +325,7 @@ def _soak(step, n: int) -> tuple[int, int, Counter]:
     for _ in range(WARM_UP):  # caches, free lists, the interpreter's specializations
         step()
     tracing = tracemalloc.is_tracing()
-    with _cyclic_gc_off() as cycles:
+    with cyclic_gc_off() as cycles:
         if not tracing:
             tracemalloc.start()
         try:
@@ -467,7 +436,7 @@ CALLS = {
 @pytest.mark.parametrize("kind", list(CALLS))
 def test_no_reference_cycles_left(kind):
     want = CALLS[kind]()  # also imports and fills caches
-    with _cyclic_gc_off() as cycles:
+    with cyclic_gc_off() as cycles:
         for _ in range(3):
             np.testing.assert_array_equal(CALLS[kind](), want)
     assert not cycles, f"{kind}: autodx objects left in reference cycles: {dict(cycles)}"
@@ -483,7 +452,7 @@ def test_retain_grad_does_not_keep_the_intermediate_alive():
         y.retain_grad()
         return y / 2.0, weakref.ref(y)
 
-    with _cyclic_gc_off() as cycles:
+    with cyclic_gc_off() as cycles:
         z, ref = run()
         assert ref() is None, ("the dropped intermediate is still referenced by "
                                f"{_referrers(ref())}")
@@ -495,7 +464,7 @@ def test_retain_grad_does_not_keep_the_intermediate_alive():
 
 def test_retained_grad_reaches_a_live_intermediate_without_cycles():
     x = ad.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
-    with _cyclic_gc_off() as cycles:
+    with cyclic_gc_off() as cycles:
         y = x * 2.0
         y.retain_grad()
         (anp.sum(y * y)).backward()

@@ -371,6 +371,24 @@ def test_simplify_collapses_reshape_broadcast_and_transpose_chains():
     assert_same_values(program, after, b.args)
 
 
+def test_simplify_turns_a_transpose_between_unit_axis_reshapes_into_one_transpose():
+    b = Builder()
+    x = b.input(np.arange(6.0).reshape(2, 3))
+    s = b("sin", x)
+    # (2, 3) -> (2, 1, 3) -> perm (1, 2, 0): (1, 3, 2) -> (3, 2): the transpose of s
+    moved = b("reshape", b("transpose", b("reshape", s, shape=(2, 1, 3)), perm=(1, 2, 0)),
+              shape=(3, 2))
+    # the unit axis is not simply dropped here: (1, 3, 2) -> (2, 3) moves elements
+    kept = b("reshape", b("transpose", b("reshape", s, shape=(2, 1, 3)), perm=(1, 2, 0)),
+             shape=(2, 3))
+    program = b.program(b("exp", moved), b("exp", kept))
+    after = rewrites.optimize(program)
+    transposes = [e for e in after.eqns if e.prim.name == "transpose"]
+    assert ([s], (1, 0)) in [(e.inputs, e.params["perm"]) for e in transposes]
+    assert names(after).count("reshape") == 2  # only `kept`'s chain stays
+    assert_same_values(program, after, b.args)
+
+
 def test_simplify_turns_a_transposed_stack_into_a_stack():
     b = Builder()
     x = b.input(np.arange(6.0).reshape(2, 3))

@@ -117,19 +117,15 @@ class _Names:
             return self.literal(atom.value)
         return self.names[atom]
 
-    def literal(self, value) -> str:
-        if type(value) in _SAFE_LITERALS or (type(value) in (float, complex)
-                                             and np.isfinite(value)):
-            return repr(value)
-        return self.bind_object(f"k{len(self.ns)}", value)
-
-    def param(self, value) -> str:
+    def literal(self, value, prefix: str = "k") -> str:
+        """Source text for a constant: its repr where that reads back as the same value, else
+        a name bound to it (`prefix`: k for operands, p for params)."""
         if type(value) in _SAFE_LITERALS or (type(value) is tuple and all(
                 type(v) in _SAFE_LITERALS for v in value)):
             return repr(value)
         if type(value) in (float, complex) and np.isfinite(value):
             return repr(value)
-        return self.bind_object(f"p{len(self.ns)}", value)
+        return self.bind_object(f"{prefix}{len(self.ns)}", value)
 
 
 def _emit(program: Program, fname: str, *, math_mode: bool, plan, release) -> tuple[str, dict]:
@@ -178,7 +174,7 @@ def _emit(program: Program, fname: str, *, math_mode: bool, plan, release) -> tu
 
 def _numpy_call(eqn, ins: list, names: _Names, out_buffer) -> str:
     impl, params = eqn.prim.impl, eqn.params
-    kwargs = [f"{k}={names.param(v)}" for k, v in params.items()]
+    kwargs = [f"{k}={names.literal(v, 'p')}" for k, v in params.items()]
     if impl in _INFIX and not kwargs:
         if out_buffer is not None:
             ufunc = {operator.add: "add", operator.sub: "subtract", operator.mul: "multiply"}

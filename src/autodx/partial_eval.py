@@ -31,10 +31,9 @@ def split(program: Program, late: list[Var], outputs: list) -> tuple[Program, li
         if atom.__class__ is Var and atom not in unknown and atom not in program.consts:
             residuals[atom] = None
     residuals = list(residuals)
-    consts = {v: c for v, c in program.consts.items()}
     guards = [g for g in program.guards if g.var in unknown]
     late_program = Program(inputs=list(late) + residuals, eqns=eqns, outputs=list(outputs),
-                           consts=consts, guards=guards)
+                           consts=dict(program.consts), guards=guards)
     return optimize(late_program), residuals
 
 

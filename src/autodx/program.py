@@ -14,6 +14,7 @@ one through `bind`, so any transformation (or an outer staging) can trace a prog
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 
@@ -70,6 +71,10 @@ class Eqn:
         return f"{self.out!r} = {self.prim.name}({', '.join(args)})"
 
 
+# How Python read a staged value, by guard kind ("array": np.asarray, compared whole)
+READERS = {"bool": bool, "int": int, "float": float, "array": np.asarray}
+
+
 class Guard:
     """`var` had `value` when staged (`kind`: "bool", "int", "float" or "array": how Python
     read it); `site`: the user's (file, line) that read it."""
@@ -83,7 +88,7 @@ class Guard:
         if self.kind == "array":
             value = np.asarray(value)
             return bool(np.array_equal(value, self.value, equal_nan=value.dtype.kind in "fc"))
-        return {"bool": bool, "int": int, "float": float}[self.kind](value) == self.value
+        return READERS[self.kind](value) == self.value
 
     def __repr__(self) -> str:
         return f"guard {self.var!r} == {self.value!r}  # {self.site[0]}:{self.site[1]}"
@@ -120,11 +125,7 @@ class Program:
         return "\n".join(lines)
 
     def replace(self, **changes) -> Program:
-        fields = dict(inputs=self.inputs, eqns=self.eqns, outputs=self.outputs,
-                      consts=self.consts, guards=self.guards, out_tree=self.out_tree,
-                      closures=self.closures, out_types=self.out_types)
-        fields.update(changes)
-        return Program(**fields)
+        return dataclasses.replace(self, **changes)
 
 
 def evaluate(program: Program, args) -> list:

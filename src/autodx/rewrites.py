@@ -322,6 +322,10 @@ def _chain(eqn: Eqn, producer: dict) -> Eqn:
     inner = producer.get(eqn.inputs[0])
     if inner is not None and name == "transpose" and inner.prim.name == "stack":
         return _stack_transposed(inner, eqn)
+    if inner is not None and name == "reshape" and inner.prim.name == "transpose":
+        eqn = _squeezed_transpose(eqn, inner, producer)
+        if eqn.prim.name == "transpose":
+            return eqn
     if inner is None or inner.prim is not eqn.prim or inner.inputs[0].__class__ is Lit:
         return eqn
     params = eqn.params
@@ -329,6 +333,22 @@ def _chain(eqn: Eqn, producer: dict) -> Eqn:
         perm = tuple(inner.params["perm"][p] for p in eqn.params["perm"])
         params = {**eqn.params, "perm": perm}
     return Eqn(eqn.prim, [inner.inputs[0]], eqn.out, params)
+
+
+def _squeezed_transpose(eqn: Eqn, transpose: Eqn, producer: dict) -> Eqn:
+    """reshape(transpose(reshape(x, s), perm)) where the reshapes only insert and drop axes of
+    length 1: one transpose of x (what vmap over a basis leaves around a Hessian)."""
+    inner = producer.get(transpose.inputs[0])
+    if inner is None or inner.prim.name != "reshape" or inner.inputs[0].__class__ is Lit:
+        return eqn
+    x, s = inner.inputs[0], inner.out.shape
+    if 1 in x.shape or tuple(d for d in s if d != 1) != x.shape:
+        return eqn
+    axes = [i for i, d in enumerate(s) if d != 1]  # the axes of s that are x's, in order
+    perm = tuple(axes.index(p) for p in transpose.params["perm"] if s[p] != 1)
+    if tuple(x.shape[p] for p in perm) != eqn.out.shape:
+        return eqn
+    return Eqn(transpose.prim, [x], eqn.out, {**transpose.params, "perm": perm})
 
 
 def _stack_transposed(stack: Eqn, eqn: Eqn) -> Eqn:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .core import Trace, Tracer, _stack, impl_call_site, new_main, staging_count
-from .program import Eqn, Guard, Lit, Program, Var
+from .program import READERS, Eqn, Guard, Lit, Program, Var
 from .tree import tree_flatten
 
 _SCALARS = (int, float, bool, complex)
@@ -50,7 +50,7 @@ class StagingTracer(Tracer):
 
             raise _escaped(main, self)
         value = self._value
-        seen = {"bool": bool, "int": int, "float": float}.get(kind, np.asarray)(value)
+        seen = READERS[kind](value)
         if kind == "array":
             seen = np.array(seen)  # the guard keeps its own copy
         self._trace.guards.append(Guard(self.var, seen, kind, user_site()))

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from . import core
 from .core import Trace, Tracer, _stack, impl_call_site, new_main, staging_count
 from .program import READERS, Eqn, Guard, Lit, Program, Var
 from .tree import tree_flatten
@@ -214,6 +215,7 @@ def _staging_main():
     with new_main(StagingTrace) as main:
         with _count_lock:
             staging_count[0] += 1
+            core.staging_open = True
         _stack.staging.append(main)
         try:
             yield main
@@ -221,6 +223,7 @@ def _staging_main():
             _stack.staging.pop()
             with _count_lock:
                 staging_count[0] -= 1
+                core.staging_open = staging_count[0] > 0
 
 
 def current_trace() -> StagingTrace:

@@ -46,18 +46,31 @@ from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enab
 
 __version__ = "0.1.0"
 
+# Seeing the derivative: each lives in its own module and imports its optional extra (SymPy,
+# graphviz, matplotlib) only when called, so `import autodx` stays NumPy only.
+_VIEWS = {"explain": "explain", "draw": "draw", "plot": "plot"}
+
+
+def __getattr__(name: str):
+    if name in _VIEWS:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_VIEWS[name]}", __name__), name)
+        globals()[name] = value  # the import bound the submodule under this name
+        return value
+    raise AttributeError(f"module 'autodx' has no attribute {name!r}")
+
+
 core.ensure_warning_filter()  # NumPy's RuntimeWarnings at the user's line (anomaly.py)
 
 __all__ = [
     "AnomalyError", "ArgnumsError", "ArrayAssignmentError", "BatchedValueConversionError",
-    "BatchingError", "NotATensorError", "ScalarConversionError",
-    "ComplexDifferentiationError", "EscapedTracerError", "FreedGraphError",
-    "InPlaceModificationError", "JacobianSizeError", "NonScalarOutputError",
-    "NotDifferentiableError", "RetraceWarning", "Tensor", "TracerConversionError",
-    "UnsupportedNumpyFunctionError",
-    "autograd", "checkpoint", "config", "custom_jvp", "custom_vjp", "enable_grad", "grad",
-    "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jit", "jvp",
-    "linearize", "nn",
-    "no_grad", "numpy", "scipy", "set_grad_enabled", "stop_gradient", "tensor", "testing", "tree",
-    "value_and_grad", "vjp", "vmap",
+    "BatchingError", "ComplexDifferentiationError", "EscapedTracerError", "FreedGraphError",
+    "InPlaceModificationError", "JacobianSizeError", "NonScalarOutputError", "NotATensorError",
+    "NotDifferentiableError", "RetraceWarning", "ScalarConversionError", "Tensor",
+    "TracerConversionError", "UnsupportedNumpyFunctionError", "autograd", "checkpoint",
+    "config", "custom_jvp", "custom_vjp", "draw", "enable_grad", "explain", "grad", "hessian",
+    "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "linearize", "nn",
+    "no_grad", "numpy", "plot", "scipy", "set_grad_enabled", "stop_gradient", "tensor",
+    "testing", "tree", "value_and_grad", "vjp", "vmap",
 ]

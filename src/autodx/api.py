@@ -474,6 +474,7 @@ def _value_and_grad(fun: Callable, argnums, has_aux: bool, holomorphic: bool,
         value = _finalize(tree_unflatten(treedef, values), tensors_in)
         return ((value, aux) if has_aux else value), grads
 
+    value_and_grad_fun.autodx_transform = (transform, argnums)  # read by ad.explain
     return value_and_grad_fun
 
 
@@ -974,6 +975,7 @@ def _jacobian(mode: str, fun: Callable, argnums, has_aux: bool, matrix: bool,
         result = _finalize(result, _has_tensor(args))
         return (result, aux) if has_aux else result
 
+    jac_fun.autodx_transform = (name, argnums)  # read by ad.explain
     return jac_fun
 
 
@@ -1034,6 +1036,7 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False, matrix: bool = Fals
         h = _finalize(h, _has_tensor(args))
         return (h, aux) if has_aux else h
 
+    hessian_fun.autodx_transform = ("hessian", argnums)  # read by ad.explain
     return hessian_fun
 
 

@@ -27,10 +27,12 @@ import numpy as np
 from .program import Lit, Program, Var
 from .tree import tree_flatten, tree_map, tree_unflatten
 
+MAX_EQNS = 200  # longer programs are printed, not replayed in SymPy (deep trees recurse)
 MAX_ELEMENTS = 64  # past this many output entries, show the per-element program instead
 MAX_OPS = 400  # SymPy expressions bigger than this are not simplified (simplify is slow)
 MAX_CHARS = 600  # longer formulas are cut, pointing to the listing
 MAX_LINES = 60  # listing lines shown
+DIGITS = 8  # significant digits of the values printed beside a formula
 
 
 @dataclass
@@ -58,9 +60,12 @@ class Explanation:
         if self.at:
             point = ", ".join(f"{k} = {format_value(v)}" for k, v in self.at.items()
                               if not np.shape(v))
-            lines.append(f"  at {point}: {format_value(self.value)}" if point else
-                         f"  value: {format_value(self.value)}")
+            value = format_value(self.value, DIGITS)
+            lines.append(f"  at {point}: {value}" if point else f"  value: {value}")
         lines += [f"  {note}" for note in self.notes]
+        if self.expression is None and not any(self.shapes.values()):
+            lines += ["  the program autodx runs:"] + [f"    {line}" for line in
+                                                       self.listing.splitlines()]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -176,6 +181,8 @@ def _explain_call(target, title: str, args, leaf_names: list, simplify: bool = T
             return _with_sympy(explanation, program, leaf_names, symbolic, simplify)
         except _NotSymbolic as why:
             explanation.notes.append(f"(not simplified: {why})")
+        except RecursionError:  # SymPy walks its trees recursively
+            explanation.notes.append("(not simplified: the expression is too deep for SymPy)")
     elif symbolic is None and all(v.shape == () for v in program.inputs):
         explanation.notes.append("(pip install 'autodx[explain]' for simplified formulas)")
     explanation.formula = _limit(_infix_outputs(program, leaf_names))
@@ -238,21 +245,22 @@ def _nice(value):
     return fraction if float(fraction) == value else value
 
 
-def format_value(value) -> str:
-    """12.0 -> '12', (8.0, 3.0) -> '(8, 3)', arrays as nested lists."""
-    if isinstance(value, tuple):
-        return "(" + ", ".join(map(format_value, value)) + ("," if len(value) == 1 else "") + ")"
-    if isinstance(value, list):
-        return "[" + ", ".join(map(format_value, value)) + "]"
+def format_value(value, digits: int | None = None) -> str:
+    """12.0 -> '12', (8.0, 3.0) -> '(8, 3)', arrays as nested lists; floats to `digits`
+    significant digits, or all of them (repr)."""
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(format_value(v, digits) for v in value)
+        return f"({inner}{',' if len(value) == 1 else ''})" if isinstance(value, tuple) else (
+            f"[{inner}]")
     if hasattr(value, "detach"):
         value = value.detach().numpy()
     array = np.asarray(value)
     if array.ndim:
-        return format_value(list(array))
+        return format_value(list(array), digits)
     x = array.item()
     if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e15:
         return str(int(x))
-    return repr(x)
+    return f"{x:.{digits}g}" if digits and isinstance(x, (float, complex)) else repr(x)
 
 
 def _latex_value(value) -> str:
@@ -358,6 +366,8 @@ def _title_latex(sp, title: str) -> str:
 
 
 def _replay_symbolic(program: Program, symbols: list, sp) -> list:
+    if len(program.eqns) > MAX_EQNS:
+        raise _NotSymbolic(f"{len(program.eqns)} operations; the limit is {MAX_EQNS}")
     env: dict = {v: np.array(s, dtype=object) for v, s in zip(program.inputs, symbols)}
     for v, c in program.consts.items():
         if np.size(c) > MAX_ELEMENTS * MAX_ELEMENTS:
@@ -455,47 +465,37 @@ def _infix_outputs(program: Program, names: list) -> str:
     printer = _Printer(program, names)
     texts = [printer.text(o) for o in program.outputs]
     out = texts[0] if len(texts) == 1 else "(" + ", ".join(texts) + ")"
-    if printer.shared:
-        out += "\n  where " + "\n        ".join(f"{n} = {t}" for n, t in printer.shared)
+    shared = printer.shared
+    if len(shared) > MAX_LINES:
+        shared = shared[:MAX_LINES] + [("...", f"{len(shared) - MAX_LINES} more")]
+    if shared:
+        out += "\n  where " + "\n        ".join(f"{n} = {t}" for n, t in shared)
     return out
 
 
 class _Printer:
     """Inlines each value used once; names a value used twice or more (`t1`, ...) unless
-    it is an input, a number, or short."""
+    it is an input, a number, or short. Works in program order, so deep programs do not
+    recurse."""
 
     def __init__(self, program: Program, names: list):
-        self.names = dict(zip(program.inputs, names))
-        self.defs = {e.out: e for e in program.eqns}
-        self.consts = program.consts
-        self.uses = Counter(a for e in program.eqns for a in e.inputs if a.__class__ is Var)
-        self.uses.update(o for o in program.outputs if o.__class__ is Var)
-        self.done: dict = {}
+        uses = Counter(a for e in program.eqns for a in e.inputs if a.__class__ is Var)
+        uses.update(o for o in program.outputs if o.__class__ is Var)
+        self.done: dict = {v: (n, _ATOM) for v, n in zip(program.inputs, names)}
+        self.done.update((v, _const_text(c)) for v, c in program.consts.items())
         self.shared: list = []
+        for eqn in program.eqns:
+            result = self.equation(eqn)
+            if (uses[eqn.out] > 1 and len(result[0]) > 12) or len(result[0]) > MAX_CHARS:
+                self.shared.append((f"t{len(self.shared) + 1}", result[0]))
+                result = (self.shared[-1][0], _ATOM)
+            self.done[eqn.out] = result
 
     def text(self, atom) -> str:
         return self.expr(atom)[0]
 
     def expr(self, atom) -> tuple[str, int]:
-        if atom.__class__ is Lit:
-            return _number_text(atom.value)
-        if atom in self.names:
-            return self.names[atom], _ATOM
-        if atom in self.done:
-            return self.done[atom]
-        if atom in self.consts:
-            c = self.consts[atom]
-            result = (_number_text(c) if np.ndim(c) == 0 else
-                      (format_value(c), _ATOM) if np.size(c) <= 6 else
-                      (f"const{np.shape(c)}", _ATOM))
-        else:
-            result = self.equation(self.defs[atom])
-            if self.uses[atom] > 1 and len(result[0]) > 12:
-                name = f"t{len(self.shared) + 1}"
-                self.shared.append((name, result[0]))
-                result = (name, _ATOM)
-        self.done[atom] = result
-        return result
+        return _number_text(atom.value) if atom.__class__ is Lit else self.done[atom]
 
     def equation(self, eqn) -> tuple[str, int]:
         name, ins, params = eqn.prim.name, eqn.inputs, eqn.params
@@ -521,7 +521,19 @@ class _Printer:
         right_assoc = op == "**"
         a = a if pa > prec or (pa == prec and not right_assoc) else f"({a})"
         b = b if pb > prec or (pb == prec and right_assoc) else f"({b})"
-        return f"{a} {op} {b}" if prec < 4 else f"{a}{op}{b}", prec
+        return f"{a}{op}{b}" if op in ("*", "/", "**") else f"{a} {op} {b}", prec
+
+
+def _const_text(c) -> tuple[str, int]:
+    """A constant array as the scalar it repeats (broadcasts are implicit in the formula),
+    `eye(n)`, its entries when it is small, else its shape."""
+    c = np.asarray(c)
+    flat = c.reshape(-1)
+    if c.ndim == 0 or (flat.size and np.all(flat == flat[0])):
+        return _number_text(flat[0] if flat.size else c)
+    if c.ndim == 2 and c.shape[0] == c.shape[1] and np.array_equal(c, np.eye(len(c))):
+        return f"eye({len(c)})", _ATOM
+    return (format_value(c), _ATOM) if c.size <= 6 else (f"const{c.shape}", _ATOM)
 
 
 def _shown(eqn, key: str, value) -> bool:
@@ -568,7 +580,7 @@ def _listing(program: Program, names: list) -> str:
         return label.get(a, repr(a))
 
     lines = [f"inputs: {', '.join(f'{label[v]}: {_type(v)}' for v in program.inputs)}"]
-    lines += [f"{v!r} = constant {_type(v)}" for v in program.consts]
+    lines += [f"{v!r}: {_type(v)} = {_const_text(c)[0]}" for v, c in program.consts.items()]
     for eqn in program.eqns:
         args = [show(a) for a in eqn.inputs] + [f"{k}={v!r}" for k, v in eqn.params.items()]
         lines.append(f"{eqn.out!r}: {_type(eqn.out)} = {eqn.prim.name}({', '.join(args)})")

@@ -43,13 +43,14 @@ from .core import (
 from .custom import checkpoint, custom_jvp, custom_vjp
 from .explain import explain
 from .jit import RetraceWarning, jit
+from .plot import plot
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
 
 __version__ = "0.1.0"
 
 # Seeing the derivative: each lives in its own module and imports its optional extra (SymPy,
 # graphviz, matplotlib) only when called, so `import autodx` stays NumPy only.
-_VIEWS = {"draw": "draw", "plot": "plot"}
+_VIEWS = {"draw": "draw"}
 
 
 def __getattr__(name: str):

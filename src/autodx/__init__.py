@@ -41,27 +41,13 @@ from .core import (
     UnsupportedNumpyFunctionError,
 )
 from .custom import checkpoint, custom_jvp, custom_vjp
+from .draw import draw  # draw, explain and plot import their extras only when called
 from .explain import explain
 from .jit import RetraceWarning, jit
 from .plot import plot
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
 
 __version__ = "0.1.0"
-
-# Seeing the derivative: each lives in its own module and imports its optional extra (SymPy,
-# graphviz, matplotlib) only when called, so `import autodx` stays NumPy only.
-_VIEWS = {"draw": "draw"}
-
-
-def __getattr__(name: str):
-    if name in _VIEWS:
-        import importlib
-
-        value = getattr(importlib.import_module(f".{_VIEWS[name]}", __name__), name)
-        globals()[name] = value  # the import bound the submodule under this name
-        return value
-    raise AttributeError(f"module 'autodx' has no attribute {name!r}")
-
 
 core.ensure_warning_filter()  # NumPy's RuntimeWarnings at the user's line (anomaly.py)
 

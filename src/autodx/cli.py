@@ -1,18 +1,41 @@
-"""The `autodx` command. `autodx demo` recomputes every cell of the notebook our users start
-from (derivative, partials, gradient, Jacobian, Hessian), the PyTorch way and the JAX way, and
-finishes the cells the notebook left unfinished. Each value is printed beside its analytic
-value, and beside PyTorch's and JAX's when those are importable; any disagreement makes the
-command exit with status 1."""
+"""The `autodx` command: quick answers without writing Python, and the notebook's demo.
+
+    autodx grad "3*x**2" --at x=2                        12
+    autodx grad "2*x**2 + 3*y" --at x=2,y=1.5            (8, 3)
+    autodx jacobian "[x**2 + y**2, x - y]" --at x=2,y=1  [[4, 2], [1, -1]]  (rows = outputs)
+    autodx hessian "x**2 + y**2" --at x=2,y=1            [[2, 0], [0, 2]]
+    autodx value "sin(pi/2) + x" --at x=1                2
+    autodx explain "3*x**2"                              6*x   (--at x=2 adds the value, 12)
+    autodx plot "sin(x)*x**2" --range -3:3 --order 2 -o f.png
+    autodx demo
+
+Expressions are `autodx.expression`'s language (Python arithmetic over the variables and the
+`ad.numpy` functions, checked against a whitelist, never `eval`). `--json` prints one JSON
+object (command, expression, variables, at, and value or formula). Numbers print as `12`, not
+`12.0`, and otherwise at full (repr) precision. A mistake (a refused expression, a bad `--at`, a
+missing value, a missing extra) is one message on stderr and exit status 2, never a traceback.
+
+`autodx demo` recomputes every cell of the notebook our users start from (derivative,
+partials, gradient, Jacobian, Hessian), the PyTorch way and the JAX way, and finishes the cells
+the notebook left unfinished. Each value is printed beside its analytic value, and beside
+PyTorch's and JAX's when those are importable; any disagreement makes the command exit with
+status 1."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import inspect
+import json
+import math
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 import autodx as ad
+from autodx.expression import ExpressionError, check_variable_name, namespace, parse
 
 anp = ad.numpy
 F = ad.autograd.functional
@@ -241,15 +264,365 @@ def demo(out=sys.stdout) -> int:
     return 1 if failures else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="autodx", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command")
+# ----------------------------------------------------------------------------- the commands
+
+PROGRESS_DELAY_S = 0.5  # a plot shows a progress bar (extra `cli`) only once it takes this long
+EXPLAIN_POINT = 0.5  # where `explain` stages the function when no --at is given (any point)
+
+
+class CommandError(ValueError):
+    """A mistake on the command line: printed as one message, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would exit; main() prints and returns 2
+        raise CommandError(f"{message}\n{self.format_usage().rstrip()}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="autodx", description="Derivatives from the command line, and the "
+                     "notebook's demo. Run `autodx COMMAND -h` for a command's options.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("demo", help="recompute the notebook's cells both ways and check them")
-    args = parser.parse_args(argv)
-    if args.command != "demo":
+    common = _Parser(add_help=False)
+    common.add_argument("expression", help='e.g. "3*x**2" or "[x**2 + y**2, x - y]"')
+    common.add_argument("--at", action="append", default=[], metavar="NAME=VALUE,...",
+                        help="the point: --at x=2,y=1.5 (values may be expressions: pi/4, "
+                             "[1, 2, 3]); its order is the order of the variables")
+    common.add_argument("--json", action="store_true", help="print one JSON object")
+    wrt = _Parser(add_help=False)
+    wrt.add_argument("--wrt", metavar="NAME,...", help="differentiate in these variables only "
+                     "(default: all, in --at order)")
+    for name, what in [("grad", "the gradient (the partials) of a scalar expression"),
+                       ("jacobian", "the Jacobian matrix: rows = outputs, columns = inputs"),
+                       ("hessian", "the Hessian matrix of a scalar expression")]:
+        sub.add_parser(name, parents=[common, wrt], help=what, description=what)
+    sub.add_parser("value", parents=[common], help="the expression's value")
+    explain = sub.add_parser("explain", parents=[common, wrt],
+                             help="the derivative as a formula (6*x for 3*x**2)")
+    explain.add_argument("--order", type=int, default=1,
+                         help="0: the expression, 1: its derivative (default), 2: the Hessian")
+    plot = sub.add_parser("plot", parents=[common], help="draw f, f', f'' to a PNG (or the "
+                          "contours and gradient of f(x, y))")
+    plot.add_argument("--range", default="-3:3", metavar="LO:HI", help="x from LO to HI")
+    plot.add_argument("--yrange", metavar="LO:HI", help="y from LO to HI, for f(x, y)")
+    plot.add_argument("--order", type=int, default=2, help="derivatives to draw (default 2)")
+    plot.add_argument("--num", type=int, default=400, help="sample points (default 400)")
+    plot.add_argument("-o", "--output", required=True, help="the image file to write (.png)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; 0 on success, 2 (one message on stderr) on a mistake."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    command = next((a for a in argv if not a.startswith("-")), "autodx")
+    try:
+        args = parser.parse_args(_negatives_as_values(argv))
+    except CommandError as error:
+        return _fail("autodx", str(error))
+    if args.command is None:
         parser.print_help()
         return 2
-    return demo()
+    if args.command == "demo":
+        return demo()
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # nan and inf print as nan, inf
+            record, text = COMMANDS[args.command](args)
+    except (ExpressionError, CommandError) as error:
+        return _fail(f"autodx {command}", str(error))
+    except ImportError as error:  # a missing extra: its message names it
+        return _fail(f"autodx {command}", str(error).splitlines()[0] if str(error) else
+                     f"a module is missing: {error.name}")
+    except Exception as error:  # one message, never a traceback
+        return _fail(f"autodx {command}", f"{type(error).__name__}: {error}")
+    print(json.dumps(record, allow_nan=False) if args.json else text)
+    return 0
+
+
+def _fail(prefix: str, message: str) -> int:
+    print(f"{prefix}: {message}", file=sys.stderr)
+    return 2
+
+
+def _negatives_as_values(argv: list[str]) -> list[str]:
+    """argparse takes "-x**2" and "-3:3" for options; a leading space makes them values (the
+    expression and the ranges are stripped)."""
+    options = {"-h", "-o"}
+    return [f" {a}" if a.startswith("-") and not a.startswith("--") and a not in options
+            else a for a in argv]
+
+
+# ----------------------------------------------------------------------------- the point
+
+def _split_top(text: str) -> list[str]:
+    """Split at the commas outside brackets: "x=[1, 2],y=3" -> ["x=[1, 2]", "y=3"]."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if c == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return [p.strip() for p in parts + [text[start:]] if p.strip()]
+
+
+def _constant(text: str, where: str):
+    """A number or an array written in the expression language (2, -1.5, pi/4, [1, 2])."""
+    try:
+        value = parse(text, variables=[]).function()
+    except ExpressionError as error:
+        raise CommandError(f"{where}: {error}") from None
+    array = np.asarray(value)
+    if array.dtype.kind in "biu":
+        array = array.astype(np.float64)
+    if array.dtype.kind not in "fc":
+        raise CommandError(f"{where}: {text!r} is not a number or an array of numbers")
+    return array[()]  # a NumPy scalar (x/0 is inf, as in the arrays) or the array
+
+
+def _point(items: list[str]) -> dict[str, object]:
+    """--at x=2,y=1.5 (repeatable) as {name: value}, in the order given."""
+    at: dict[str, object] = {}
+    for item in (part for arg in items for part in _split_top(arg)):
+        name, equals, value = item.partition("=")
+        if not equals or not value.strip():
+            raise CommandError(f"--at {item}: expected NAME=VALUE, e.g. --at x=2,y=1.5")
+        try:
+            name = check_variable_name(name.strip(), where=f"--at {item}")
+        except ExpressionError as error:
+            raise CommandError(str(error)) from None
+        if name in at:
+            raise CommandError(f"--at {item}: {name} is given twice")
+        at[name] = _constant(value, f"--at {item}")
+    return at
+
+
+def _expression(args, *, need_values: bool = True, fixed=()):
+    """The parsed expression with its variables in --at order, and the point."""
+    at = _point(args.at)
+    free = parse(args.expression).variables
+    missing = [v for v in free if v not in at]
+    if need_values and missing:
+        given = ",".join(f"{v}=..." for v in missing)
+        close = [m for v in missing for m in _close(v)]
+        maybe = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise CommandError(f"no value for {', '.join(missing)}{maybe}: give every variable of "
+                           f"the expression a value, e.g. --at {given}")
+    names = [*at] if need_values else [*missing, *at]
+    return parse(args.expression, variables=names), at
+
+
+def _close(name: str) -> list[str]:
+    import difflib
+
+    space = namespace()
+    return difflib.get_close_matches(name, [*space.constants, *space.functions], n=2, cutoff=0.7)
+
+
+def _argnums(args, variables: tuple[str, ...]) -> tuple[int, ...]:
+    if not variables:
+        raise CommandError(f"the expression {args.expression.strip()!r} has no variables, so "
+                           f"there is nothing to differentiate")
+    if not args.wrt:
+        return tuple(range(len(variables)))
+    wrt = _split_top(args.wrt)
+    unknown = [w for w in wrt if w not in variables]
+    if unknown or not wrt:
+        raise CommandError(f"--wrt {args.wrt}: {', '.join(unknown) or 'no names'} not among "
+                           f"the variables {', '.join(variables)}")
+    return tuple(variables.index(w) for w in wrt)
+
+
+def _record(args, expr, at: dict, **fields) -> dict:
+    return {"command": args.command, "expression": expr.text, "variables": list(expr.variables),
+            "at": {k: _json(_plain(v)) for k, v in at.items()}, **fields}
+
+
+def _values(expr, at: dict) -> list:
+    return [at[v] for v in expr.variables]
+
+
+def _scalar(expr, at: dict, command: str) -> None:
+    value = expr.function(*_values(expr, at))
+    shape = np.shape(value.detach().numpy() if hasattr(value, "detach") else value)
+    if shape != ():
+        raise CommandError(
+            f"{command} needs an expression whose value is one number, but {expr.text!r} has "
+            f"shape {shape} here; for a vector-valued expression use autodx jacobian (and "
+            f"sum(...) for a scalar)")
+
+
+def _grad(args):
+    expr, at = _expression(args)
+    argnums = _argnums(args, expr.variables)
+    _scalar(expr, at, "grad")
+    value = ad.grad(expr.function, argnums=argnums[0] if len(argnums) == 1 else argnums)(
+        *_values(expr, at))
+    return _result(args, expr, at, value)
+
+
+def _jacobian(args):
+    expr, at = _expression(args)
+    value = ad.jacobian(expr.function, argnums=_argnums(args, expr.variables), matrix=True)(
+        *_values(expr, at))
+    return _result(args, expr, at, value)
+
+
+def _hessian(args):
+    expr, at = _expression(args)
+    argnums = _argnums(args, expr.variables)
+    _scalar(expr, at, "hessian")
+    value = ad.hessian(expr.function, argnums=argnums, matrix=True)(*_values(expr, at))
+    return _result(args, expr, at, value)
+
+
+def _value(args):
+    expr, at = _expression(args)
+    return _result(args, expr, at, expr.function(*_values(expr, at)))
+
+
+def _result(args, expr, at: dict, value) -> tuple[dict, str]:
+    plain = _plain(value)
+    return _record(args, expr, at, value=_json(plain)), _text(plain)
+
+
+def _explain(args):
+    from autodx.explain import explain
+
+    if args.order < 0:
+        raise CommandError(f"--order {args.order}: the order must be 0 (the expression), 1 (its "
+                           f"derivative) or more")
+    expr, at = _expression(args, need_values=bool(args.at))
+    argnums = _argnums(args, expr.variables) if args.order else 0
+    point = _values(expr, at) if args.at else [EXPLAIN_POINT] * len(expr.variables)
+    explained = explain(expr.function, argnums=argnums[0] if argnums != 0 and len(argnums) == 1
+                        else argnums, order=args.order, names=list(expr.variables))(*point)
+    fields = {"order": args.order, "formula": explained.formula}
+    lines = [explained.formula]
+    if args.at:
+        plain = _plain(explained.value)
+        fields["value"] = _json(plain)
+        where = ", ".join(f"{k} = {_text(_plain(v))}" for k, v in at.items())
+        lines.append(f"at {where}: {_text(plain)}")
+    return _record(args, expr, at, **fields), "\n".join(lines)
+
+
+def _range(text: str, option: str) -> tuple[float, float]:
+    parts = text.strip().split(":")
+    if len(parts) != 2:
+        raise CommandError(f"{option} {text.strip()}: expected LO:HI, e.g. {option} -3:3")
+    lo, hi = (_constant(p, f"{option} {text.strip()}") for p in parts)
+    if not all(isinstance(v, float) and math.isfinite(v) for v in (lo, hi)) or not lo < hi:
+        raise CommandError(f"{option} {text.strip()}: LO and HI must be finite numbers with "
+                           f"LO < HI, e.g. {option} -3:3")
+    return lo, hi
+
+
+def _plot(args):
+    from autodx.plot import plot
+
+    expr, at = _expression(args, need_values=False)
+    plotted = [v for v in expr.variables if v not in at]
+    if len(plotted) not in (1, 2):
+        raise CommandError(
+            f"plot draws an expression of one or two variables (f(x), or f(x, y) as contours), "
+            f"but {expr.text!r} has {len(plotted)} free: {', '.join(plotted) or 'none'}; fix the "
+            f"others with --at, e.g. --at {','.join(v + '=1' for v in plotted[2:]) or 'x=1'}")
+    if args.yrange and len(plotted) != 2:
+        raise CommandError("--yrange is for expressions of two variables (contours of f(x, y))")
+    xrange = _range(args.range, "--range")
+    yrange = _range(args.yrange, "--yrange") if args.yrange else None
+    fixed = [at[v] for v in expr.variables if v in at]
+    steps = (args.order + 1 if len(plotted) == 1 else 1 + (args.order >= 1)) + 1
+    what = " and its derivatives" if args.order and len(plotted) == 1 else (
+        ": contours and gradient" if args.order else "")
+    if at:
+        what += " at " + ", ".join(f"{k} = {_text(_plain(v))}" for k, v in at.items())
+    with _progress(steps, "autodx plot") as tick:
+        def function(*values):
+            tick()  # once per batched evaluation (f, f', f'', ...): vmap calls it once each
+            return expr.function(*values, *fixed)
+
+        function.__signature__ = inspect.Signature(
+            [inspect.Parameter(v, inspect.Parameter.POSITIONAL_ONLY) for v in plotted])
+        fig = plot(function, xrange, order=args.order, num=args.num, yrange=yrange,
+                   title=f"{expr.text}{what}")
+        fig.savefig(args.output)
+        tick()
+    fields = {"range": list(xrange), "order": args.order, "output": args.output}
+    if yrange:
+        fields["yrange"] = list(yrange)
+    return _record(args, expr, at, **fields), f"wrote {args.output}"
+
+
+@contextlib.contextmanager
+def _progress(total: int, description: str) -> Iterator[Callable[[], None]]:
+    """A tqdm bar on stderr that appears only if the work takes PROGRESS_DELAY_S or longer
+    (and only on a terminal); nothing at all without tqdm (the `cli` extra)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield lambda: None
+        return
+    bar = tqdm(total=total, desc=description, delay=PROGRESS_DELAY_S, disable=None,
+               leave=False, file=sys.stderr, unit="step")
+    done = [0]
+
+    def tick() -> None:
+        if done[0] < total:
+            done[0] += 1
+            bar.update(1)
+
+    try:
+        yield tick
+    finally:
+        bar.close()
+
+
+COMMANDS: dict[str, Callable] = {"grad": _grad, "jacobian": _jacobian, "hessian": _hessian,
+                                 "value": _value, "explain": _explain, "plot": _plot}
+
+
+# ----------------------------------------------------------------------------- numbers
+
+def _plain(value):
+    """Python numbers, tuples and nested lists; 12.0 -> 12 (integral floats print as ints)."""
+    if hasattr(value, "detach"):  # a Tensor
+        value = value.detach().numpy()
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    array = np.asarray(value)
+    if array.ndim:
+        return [_plain(v) for v in array]
+    x = array.item()
+    if isinstance(x, complex):
+        return complex(x.real + 0.0, x.imag + 0.0) if x.imag else _plain(x.real)
+    if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e16:
+        return int(x)
+    return x
+
+
+def _text(plain) -> str:
+    if isinstance(plain, tuple):
+        return "(" + ", ".join(map(_text, plain)) + ("," if len(plain) == 1 else "") + ")"
+    if isinstance(plain, list):
+        return "[" + ", ".join(map(_text, plain)) + "]"
+    return repr(plain) if isinstance(plain, (float, complex)) else str(plain)
+
+
+def _json(plain):
+    """JSON has no nan, inf or complex: "nan", "inf", "-inf", {"real": ..., "imag": ...}."""
+    if isinstance(plain, (tuple, list)):
+        return [_json(v) for v in plain]
+    if isinstance(plain, float) and not math.isfinite(plain):
+        return "nan" if math.isnan(plain) else "inf" if plain > 0 else "-inf"
+    if isinstance(plain, complex):
+        return {"real": _json(_plain(plain.real)), "imag": _json(_plain(plain.imag))}
+    return plain
 
 
 if __name__ == "__main__":

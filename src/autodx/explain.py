@@ -296,6 +296,7 @@ def _with_sympy(explanation: Explanation, program: Program, names: list, sp, sim
     if simplify:
         outputs = [np.vectorize(functools.partial(_simplify, sp), otypes=[object])(o)
                    for o in outputs]
+    _check_at_the_point(sp, outputs, symbols, program, explanation)
     tree = _output_tree(program, outputs)
     explanation.expression = tree_unflatten(
         tree_flatten(tree)[1], [_to_sympy_shape(sp, o) for o in tree_flatten(tree)[0]])
@@ -305,6 +306,24 @@ def _with_sympy(explanation: Explanation, program: Program, names: list, sp, sim
     title = explanation.title
     explanation.latex = f"{_title_latex(sp, title)} = {latex}" if title else latex
     return explanation
+
+
+def _check_at_the_point(sp, outputs: list, symbols: list, program: Program, explanation):
+    """The formula, evaluated at the call's point, must give autodx's value: where a SymPy
+    function's convention differs from NumPy's (branch cuts, NaN handling), show the program
+    instead of a formula that would mislead."""
+    point = dict(zip(symbols, (np.asarray(x).item() for x in explanation.at.values())))
+    want = tree_flatten(_plain(explanation.value))[0]
+    want = [np.asarray(w, dtype=complex).reshape(-1) for w in want]
+    try:
+        got = [np.array([complex(sp.N(e.subs(point))) if isinstance(e, sp.Basic) else
+                         complex(e) for e in o.reshape(-1)]) for o in outputs]
+    except (TypeError, ValueError) as error:  # a rule built something that is not a number
+        raise _NotSymbolic(f"SymPy's reading is not a number here ({error})") from None
+    if len(got) != len(want) or not all(
+            g.shape == w.shape and np.allclose(g, w, rtol=1e-8, atol=1e-12, equal_nan=True)
+            for g, w in zip(got, want)):
+        raise _NotSymbolic("SymPy's reading disagrees with autodx at this point")
 
 
 def _output_tree(program: Program, leaves: list):
@@ -412,7 +431,7 @@ def _numeric(sp, array: np.ndarray) -> np.ndarray:
 STRUCTURAL = frozenset({
     "add", "sub", "mul", "neg", "matmul", "sum", "reshape", "transpose", "permute",
     "broadcast_to", "concatenate", "stack", "getitem", "cumsum", "einsum",
-    "stop_gradient", "real", "conj",
+    "stop_gradient",
 })
 
 
@@ -445,7 +464,7 @@ def _sympy_rules(sp) -> dict:
         "logical_and": sp.And, "logical_or": sp.Or, "logical_not": sp.Not,
         "where": lambda c, x, y: sp.Piecewise((x, c), (y, True)),
         "clip": lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi),
-        "imag": sp.im,
+        "imag": sp.im, "real": sp.re, "conj": sp.conjugate,
         "convert": lambda x, **_: x,  # bools were made numbers by _numeric
     }
 

@@ -463,7 +463,8 @@ def _sympy_rules(sp) -> dict:
         "equal": sp.Eq, "not_equal": sp.Ne,
         "logical_and": sp.And, "logical_or": sp.Or, "logical_not": sp.Not,
         "where": lambda c, x, y: sp.Piecewise((x, c), (y, True)),
-        "clip": lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi),
+        "clip": lambda x, lo=None, hi=None: (lambda y: y if hi is None else sp.Min(y, hi))(
+            x if lo is None else sp.Max(x, lo)),
         "imag": sp.im, "real": sp.re, "conj": sp.conjugate,
         "convert": lambda x, **_: x,  # bools were made numbers by _numeric
     }

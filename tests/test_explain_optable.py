@@ -129,30 +129,10 @@ UNSIMPLIFIED: set[tuple[str, int, int]] = {
     ("abs(x + iy)", 0, 2), ("abs(x + iy)", 1, 2),
 }
 
-# Cases where explain is wrong or raises, each a bug to fix (strict: a fix makes the case
-# pass, and then its entry must go). {(row, argnum, order): (reason, exception or None)}.
-_COMPLEX = ("explain's self-check refuses SymPy's reading: `convert` from complex to real "
-            "(NumPy's astype, dropping the imaginary part) is replayed as the identity "
-            "instead of sympy.re")
-_BOOL_EQ = ("explain's self-check refuses SymPy's reading: `equal(x != x, 0)` compares a "
-            "SymPy boolean with 0, which SymPy calls False (NumPy: True)")
+# Cases that raise outside explain, each a bug to fix (strict: a fix makes the case pass,
+# and then its entry must go). {(row, argnum, order): (reason, exception or None)}.
 AXIS_ERROR = getattr(np, "exceptions", np).AxisError
 KNOWN_WRONG: dict[tuple[str, int, int], tuple[str, type | None]] = {
-    **{(row, i, k): (_COMPLEX, None) for row in (
-        "z.real * z.imag (properties)", "angle(x + iy)",
-        "angle(x + iy, deg=True)", "abs(x + iy)", "real(sign(x + iy) (0.5 - 2i))",
-        "real(holomorphic f(x + iy))") for i in (0, 1) for k in ORDERS},
-    ("imag(conj(x + iy) (x - 2i))", 1, 1): (_COMPLEX, None),
-    ("real((z^2 + conjugate(z) imag(z)) (1 - i))", 0, 1): (_COMPLEX, None),
-    ("real((z^2 + conjugate(z) imag(z)) (1 - i))", 1, 1): (_COMPLEX, None),
-    ("nanmax axis=None keepdims=False", 0, 1): (_BOOL_EQ, None),
-    ("nanmin axis=None keepdims=False", 0, 1): (_BOOL_EQ, None),
-    **{("clip upper bound only, min= only", i, 1): (
-        "explain's replay reads the literal None (a missing clip bound) as a number: "
-        "TypeError in _nice", TypeError) for i in (0, 1)},
-    **{("flip axis None", 0, k): (
-        "the title's LaTeX sympifies the forward formula `getitem(x, index=())`; SymPy "
-        "raises ValueError, which _title_latex does not catch", ValueError) for k in ORDERS},
     # not explain: autodx's own grad of these rows raises at a 0-d input (NumPy accepts it)
     **{(row, 0, k): ("ad.grad raises AxisError at a 0-d input", AXIS_ERROR) for row in (
         "np.add.reduce", "np.multiply.reduce axis=-1", "np.maximum.reduce",

@@ -107,13 +107,17 @@ def explain(fun: Callable, argnums=0, order: int = 0, *, names=None) -> Callable
     return explained
 
 
+# A title: plain text, and LaTeX (None without SymPy, or when f's own formula is unknown)
+Title = tuple[str, "str | None"]
+
+
 def _plain(x):
     return x.detach().numpy() if hasattr(x, "detach") and hasattr(x, "requires_grad") else x
 
 
 # ----------------------------------------------------------------------------- what to stage
 
-def _target(f, fun, args, argnums, order: int, leaf_names: list) -> tuple[Callable, str]:
+def _target(f, fun, args, argnums, order: int, leaf_names: list) -> tuple[Callable, Title]:
     """The function to stage and the title: `f` differentiated `order` times, or, for a
     derivative made by autodx (order 0), the function it differentiates."""
     from . import api
@@ -122,7 +126,10 @@ def _target(f, fun, args, argnums, order: int, leaf_names: list) -> tuple[Callab
         transform = getattr(fun, "autodx_transform", None)
         inner = getattr(fun, "__wrapped__", None)
         if transform is None or inner is None:
-            return f, f"{_name(fun)}({', '.join(_arg_names(fun, args, leaf_names))})"
+            names = _arg_names(fun, args, leaf_names)
+            sp = _sympy()
+            return f, (f"{_name(fun)}({', '.join(names)})",
+                       sp and sp.latex(sp.Function(_name(fun))(*map(sp.Symbol, names))))
         kind, argnums = transform
         order = 2 if kind == "hessian" else 1
         return f, _derivative_title(inner, args, argnums, order, leaf_names, kind)
@@ -141,31 +148,40 @@ def _target(f, fun, args, argnums, order: int, leaf_names: list) -> tuple[Callab
     return target, _derivative_title(f, args, argnums, order, leaf_names, kind)
 
 
-def _derivative_title(f, args, argnums, order: int, leaf_names: list, kind: str) -> str:
-    of = _formula_of(f, args, leaf_names)
+def _derivative_title(f, args, argnums, order: int, leaf_names: list, kind: str) -> Title:
+    of, of_tex = _formula_of(f, args, leaf_names)
     nums = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
     wrt = [_arg_names(f, args, leaf_names)[i] for i in nums if i < len(args)]
     single = len(wrt) == 1 and not isinstance(argnums, (tuple, list))
+    sp = _sympy() if of_tex else None
+    wrt_tex = [sp.latex(sp.Symbol(w)) for w in wrt] if sp else []
     if single and kind in ("grad", "value_and_grad", "hessian") and np.ndim(args[nums[0]]) == 0:
-        d = "d/d" if order == 1 else f"d^{order}/d"
-        return f"{d}{wrt[0]}{'' if order == 1 else f'^{order}'} ({of})"
+        power = "" if order == 1 else f"^{order}"
+        tex = sp and (rf"\frac{{d{power}}}{{d{wrt_tex[0]}{power}}}\left({of_tex}\right)")
+        return f"d{power}/d{wrt[0]}{power} ({of})", tex
     what = {"hessian": "Hessian", "grad": "gradient", "value_and_grad": "gradient"}.get(
         kind, "Jacobian")
     if order > 2:
         what = f"derivative {order}"
-    return f"{what} of {of} in {wrt[0] if single else '(' + ', '.join(wrt) + ')'}"
+    text_in = wrt[0] if single else f"({', '.join(wrt)})"
+    tex_in = (wrt_tex or [""])[0] if single else rf"\left({', '.join(wrt_tex)}\right)"
+    tex = sp and rf"\text{{{what} of }} {of_tex} \text{{ in }} {tex_in}"
+    return f"{what} of {of} in {text_in}", tex
 
 
-def _formula_of(f, args, leaf_names: list) -> str:
-    """f's own formula for the title, or its name when it cannot be staged or is too big."""
+def _formula_of(f, args, leaf_names: list) -> Title:
+    """f's own formula (unsimplified) for the title, or its name when it cannot be staged or
+    is too long."""
     try:
-        explanation = _explain_call(f, "", args, leaf_names, simplify=False)
+        explanation = _explain_call(f, ("", None), args, leaf_names, simplify=False)
     except Exception:  # the title is a nicety: a function we cannot stage keeps its name
-        return _name(f)
-    return explanation.formula if len(explanation.formula) <= 80 else _name(f)
+        return _name(f), None
+    if len(explanation.formula) > 80:
+        return _name(f), None
+    return explanation.formula, explanation.latex
 
 
-def _explain_call(target, title: str, args, leaf_names: list, simplify: bool = True):
+def _explain_call(target, title: Title, args, leaf_names: list, simplify: bool = True):
     from .jit import jit
 
     program = jit(target).program(*args)
@@ -174,11 +190,11 @@ def _explain_call(target, title: str, args, leaf_names: list, simplify: bool = T
     at = {n: np.asarray(x) for n, x in zip(leaf_names, leaves)}
     shapes = {n: tuple(v.shape) for n, v in zip(leaf_names, program.inputs)}
     listing = _listing(program, leaf_names)
-    explanation = Explanation(title, "", value, at, listing, shapes=shapes)
+    explanation = Explanation(title[0], "", value, at, listing, shapes=shapes)
     symbolic = _sympy() if all(v.shape == () for v in program.inputs) else None
     if symbolic is not None and _out_size(program) <= MAX_ELEMENTS:
         try:
-            return _with_sympy(explanation, program, leaf_names, symbolic, simplify)
+            return _with_sympy(explanation, program, leaf_names, symbolic, simplify, title[1])
         except _NotSymbolic as why:
             explanation.notes.append(f"(not simplified: {why})")
         except RecursionError:  # SymPy walks its trees recursively
@@ -290,7 +306,8 @@ def _sympy():
     return sympy
 
 
-def _with_sympy(explanation: Explanation, program: Program, names: list, sp, simplify: bool):
+def _with_sympy(explanation: Explanation, program: Program, names: list, sp, simplify: bool,
+                title_tex: str | None):
     symbols = [sp.Symbol(n, real=v.dtype.kind in "biuf") for n, v in zip(names, program.inputs)]
     outputs = _replay_symbolic(program, symbols, sp)
     if simplify:
@@ -303,8 +320,7 @@ def _with_sympy(explanation: Explanation, program: Program, names: list, sp, sim
     explanation.symbols = tuple(symbols)
     explanation.formula = _limit(_sympy_text(sp, tree))
     latex = _sympy_latex(sp, tree)
-    title = explanation.title
-    explanation.latex = f"{_title_latex(sp, title)} = {latex}" if title else latex
+    explanation.latex = f"{title_tex} = {latex}" if title_tex else latex
     return explanation
 
 
@@ -364,26 +380,6 @@ def _sympy_latex(sp, tree) -> str:
     return sp.latex(_to_sympy_shape(sp, tree))
 
 
-def _title_latex(sp, title: str) -> str:
-    """'d/dx (3*x**2)' -> \\frac{d}{dx}\\left(3 x^{2}\\right); other titles as text."""
-    if title.startswith("d") and " (" in title and title.endswith(")"):
-        d, of = title.split(" (", 1)
-        try:
-            body = sp.latex(sp.sympify(of[:-1]))
-        except (sp.SympifyError, SyntaxError, TypeError):
-            return rf"\text{{{title}}}"
-        num, den = d[1:].split("/", 1)
-        top = "d" + (num.replace("^", "^{") + "}" if "^" in num else "")
-        bottom = den.replace("^", "^{") + ("}" if "^" in den else "")
-        return rf"\frac{{{top}}}{{{bottom}}}\left({body}\right)"
-    head, _, of = title.partition(" of ")
-    try:
-        body, _, wrt = of.rpartition(" in ")
-        return rf"\text{{{head} of }} {sp.latex(sp.sympify(body))} \text{{ in {wrt}}}"
-    except (sp.SympifyError, SyntaxError, TypeError):
-        return rf"\text{{{title}}}"
-
-
 def _replay_symbolic(program: Program, symbols: list, sp) -> list:
     if len(program.eqns) > MAX_EQNS:
         raise _NotSymbolic(f"{len(program.eqns)} operations; the limit is {MAX_EQNS}")
@@ -393,16 +389,19 @@ def _replay_symbolic(program: Program, symbols: list, sp) -> list:
             raise _NotSymbolic(f"a constant of shape {np.shape(c)}")
         env[v] = np.vectorize(lambda x: sp.sympify(_nice(x)), otypes=[object])(np.asarray(c))
     for eqn in program.eqns:
-        ins = [np.array(sp.sympify(_nice(a.value)), dtype=object) if a.__class__ is Lit
-               else env[a] for a in eqn.inputs]
+        ins = [_literal(sp, a.value) if a.__class__ is Lit else env[a] for a in eqn.inputs]
         out = _symbolic_eqn(sp, eqn, ins)
         env[eqn.out] = np.asarray(out, dtype=object).reshape(eqn.out.shape)
-    return [np.array(sp.sympify(_nice(o.value)), dtype=object) if o.__class__ is Lit
-            else env[o] for o in program.outputs]
+    return [_literal(sp, o.value) if o.__class__ is Lit else env[o] for o in program.outputs]
+
+
+def _literal(sp, value) -> np.ndarray:
+    """A Python scalar of the program; None (a missing clip bound) stays None."""
+    return np.array(None if value is None else sp.sympify(_nice(value)), dtype=object)
 
 
 def _symbolic_eqn(sp, eqn, ins: list):
-    if eqn.out.dtype.kind != "b":  # a bool used as a number (x * (x > 0)) is 1 or 0
+    if eqn.prim.name not in _LOGICAL:  # a bool used as a number (x * (x > 0)) is 1 or 0
         keep = 1 if eqn.prim.name == "where" else 0
         ins = ins[:keep] + [_numeric(sp, x) for x in ins[keep:]]
     rule = _sympy_rules(sp).get(eqn.prim.name)
@@ -425,6 +424,8 @@ def _numeric(sp, array: np.ndarray) -> np.ndarray:
         return x
     return np.frompyfunc(number, 1, 1)(array) if array.dtype == object else array
 
+
+_LOGICAL = frozenset({"logical_and", "logical_or", "logical_not", "logical_xor"})
 
 # Primitives whose impl is NumPy structure or arithmetic that object arrays of SymPy
 # expressions support as they are (sums, products, reshapes, stacks, indexing).
@@ -466,7 +467,8 @@ def _sympy_rules(sp) -> dict:
         "clip": lambda x, lo=None, hi=None: (lambda y: y if hi is None else sp.Min(y, hi))(
             x if lo is None else sp.Max(x, lo)),
         "imag": sp.im, "real": sp.re, "conj": sp.conjugate,
-        "convert": lambda x, **_: x,  # bools were made numbers by _numeric
+        # complex -> real keeps the real part (as _convert_impl); bools were made numbers
+        "convert": lambda x, dtype: sp.re(x) if dtype.kind != "c" else x,
     }
 
 
@@ -553,7 +555,7 @@ def _const_text(c) -> tuple[str, int]:
         return _number_text(flat[0] if flat.size else c)
     if c.ndim == 2 and c.shape[0] == c.shape[1] and np.array_equal(c, np.eye(len(c))):
         return f"eye({len(c)})", _ATOM
-    return (format_value(c), _ATOM) if c.size <= 6 else (f"const{c.shape}", _ATOM)
+    return (f"array({format_value(c)})", _ATOM) if c.size <= 6 else (f"const{c.shape}", _ATOM)
 
 
 def _shown(eqn, key: str, value) -> bool:

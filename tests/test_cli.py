@@ -96,15 +96,15 @@ def test_json(capsys):
 
 
 def test_numbers_print_as_written():
-    assert cli._text(cli._plain(12.0)) == "12"
-    assert cli._text(cli._plain((np.float64(8.0), np.float64(3.0)))) == "(8, 3)"
-    assert cli._text(cli._plain(np.array([[4.0, 2.0], [1.0, -1.0]]))) == "[[4, 2], [1, -1]]"
-    assert cli._text(cli._plain(0.1 + 0.2)) == "0.30000000000000004"  # repr precision
-    assert cli._text(cli._plain(-0.0)) == "0"
-    assert cli._text(cli._plain(complex(1.0, 2.0))) == "(1+2j)"
-    assert cli._text(cli._plain(complex(3.0, 0.0))) == "3"
-    assert cli._json(cli._plain(complex(1.5, -2.0))) == {"real": 1.5, "imag": -2}
-    assert cli._text(cli._plain(True)) == "True"
+    assert cli.format_value(12.0) == "12"
+    assert cli.format_value((np.float64(8.0), np.float64(3.0))) == "(8, 3)"
+    assert cli.format_value(np.array([[4.0, 2.0], [1.0, -1.0]])) == "[[4, 2], [1, -1]]"
+    assert cli.format_value(0.1 + 0.2) == "0.30000000000000004"  # repr precision
+    assert cli.format_value(-0.0) == "0"
+    assert cli.format_value(complex(1.0, 2.0)) == "(1+2j)"
+    assert cli.format_value(complex(3.0, 0.0)) == "3"
+    assert cli._json(cli.plain_value(complex(1.5, -2.0))) == {"real": 1.5, "imag": -2}
+    assert cli.format_value(True) == "True"
 
 
 # ----------------------------------------------------------------------------- errors

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 import autodx as ad
+from autodx.explain import format_value, plain_value
 from autodx.expression import ExpressionError, check_variable_name, namespace, parse
 
 anp = ad.numpy
@@ -437,7 +438,7 @@ def _argnums(args, variables: tuple[str, ...]) -> tuple[int, ...]:
 
 def _record(args, expr, at: dict, **fields) -> dict:
     return {"command": args.command, "expression": expr.text, "variables": list(expr.variables),
-            "at": {k: _json(_plain(v)) for k, v in at.items()}, **fields}
+            "at": {k: _json(plain_value(v)) for k, v in at.items()}, **fields}
 
 
 def _values(expr, at: dict) -> list:
@@ -484,8 +485,7 @@ def _value(args):
 
 
 def _result(args, expr, at: dict, value) -> tuple[dict, str]:
-    plain = _plain(value)
-    return _record(args, expr, at, value=_json(plain)), _text(plain)
+    return _record(args, expr, at, value=_json(plain_value(value))), format_value(value)
 
 
 def _explain(args):
@@ -502,10 +502,9 @@ def _explain(args):
     fields = {"order": args.order, "formula": explained.formula}
     lines = [explained.formula]
     if args.at:
-        plain = _plain(explained.value)
-        fields["value"] = _json(plain)
-        where = ", ".join(f"{k} = {_text(_plain(v))}" for k, v in at.items())
-        lines.append(f"at {where}: {_text(plain)}")
+        fields["value"] = _json(plain_value(explained.value))
+        where = ", ".join(f"{k} = {format_value(v)}" for k, v in at.items())
+        lines.append(f"at {where}: {format_value(explained.value)}")
     return _record(args, expr, at, **fields), "\n".join(lines)
 
 
@@ -539,7 +538,7 @@ def _plot(args):
     what = " and its derivatives" if args.order and len(plotted) == 1 else (
         ": contours and gradient" if args.order else "")
     if at:
-        what += " at " + ", ".join(f"{k} = {_text(_plain(v))}" for k, v in at.items())
+        what += " at " + ", ".join(f"{k} = {format_value(v)}" for k, v in at.items())
     with _progress(steps, "autodx plot") as tick:
         def function(*values):
             tick()  # once per batched evaluation (f, f', f'', ...): vmap calls it once each
@@ -587,33 +586,6 @@ COMMANDS: dict[str, Callable] = {"grad": _grad, "jacobian": _jacobian, "hessian"
 
 # ----------------------------------------------------------------------------- numbers
 
-def _plain(value):
-    """Python numbers, tuples and nested lists; 12.0 -> 12 (integral floats print as ints)."""
-    if hasattr(value, "detach"):  # a Tensor
-        value = value.detach().numpy()
-    if isinstance(value, tuple):
-        return tuple(_plain(v) for v in value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    array = np.asarray(value)
-    if array.ndim:
-        return [_plain(v) for v in array]
-    x = array.item()
-    if isinstance(x, complex):
-        return complex(x.real + 0.0, x.imag + 0.0) if x.imag else _plain(x.real)
-    if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e16:
-        return int(x)
-    return x
-
-
-def _text(plain) -> str:
-    if isinstance(plain, tuple):
-        return "(" + ", ".join(map(_text, plain)) + ("," if len(plain) == 1 else "") + ")"
-    if isinstance(plain, list):
-        return "[" + ", ".join(map(_text, plain)) + "]"
-    return repr(plain) if isinstance(plain, (float, complex)) else str(plain)
-
-
 def _json(plain):
     """JSON has no nan, inf or complex: "nan", "inf", "-inf", {"real": ..., "imag": ...}."""
     if isinstance(plain, (tuple, list)):
@@ -621,7 +593,7 @@ def _json(plain):
     if isinstance(plain, float) and not math.isfinite(plain):
         return "nan" if math.isnan(plain) else "inf" if plain > 0 else "-inf"
     if isinstance(plain, complex):
-        return {"real": _json(_plain(plain.real)), "imag": _json(_plain(plain.imag))}
+        return {"real": _json(plain_value(plain.real)), "imag": _json(plain_value(plain.imag))}
     return plain
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .core import Tracer, dtype_of, shape_of
+from .explain import argument_names, input_names
 from .tensor import Tensor
 
 NEEDS_PACKAGE = "ad.draw needs the graphviz package: pip install 'autodx[draw]'"
@@ -480,15 +481,16 @@ def _draw_function(f: Callable, args: tuple, derivative: bool, argnums, max_node
     args = tree_map(lambda a: a._value if isinstance(a, Tensor) else a, args)
     staged = f if isinstance(f, Jitted) else jit(f)
     program = staged.program(*args)
-    arg_names = _arg_names(f, args)
-    call = f"{name}({', '.join(_arg_list(f, args))})"
+    arg_names = input_names(f, args)
+    arg_list = ", ".join(argument_names(f, args))
+    call = f"{name}({arg_list})"
     title = f"the staged program of {call}"
     g = _digraph(title if not derivative else f"{call} and its derivative")
     count = _program(g, "p", program, f"program of {call}", arg_names, max_nodes)
     if derivative:
         which = grad if _scalar_output(program) else jacobian
         d_program = jit(which(f, argnums=argnums)).program(*args)
-        d_call = f"{which.__name__}({name}, argnums={argnums!r})({', '.join(_arg_list(f, args))})"
+        d_call = f"{which.__name__}({name}, argnums={argnums!r})({arg_list})"
         count += _program(g, "d", d_program, f"derivative: {d_call}", arg_names, max_nodes)
         title = f"{call} and {d_call}"
     return Drawing(g.source, title, count)
@@ -507,42 +509,6 @@ def _needs_args(f) -> bool:
         return False
     return any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                for p in sig.parameters.values())
-
-
-def _arg_list(f, args: tuple) -> list[str]:
-    try:
-        params = [p.name for p in inspect.signature(f).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
-    return [params[i] if i < len(params) else f"arg{i}" for i in range(len(args))]
-
-
-def _arg_names(f, args: tuple) -> list[str]:
-    """A name per flat program input: the parameter's name, indexed where an argument is a
-    pytree of several arrays."""
-    from .tree import tree_flatten
-
-    names: list = []
-    for name, arg in zip(_arg_list(f, args), args):
-        _leaf_paths(tree_flatten(arg)[1], name, names)
-    return names
-
-
-def _leaf_paths(treedef, path: str, out: list) -> None:
-    """`p['w']`, `p[0]`, `p.bias` for each leaf of an argument, in flattening order."""
-    if treedef.kind is None:
-        out.append(path)
-        return
-    kind, aux = treedef.kind, treedef.aux
-    for i, child in enumerate(treedef.children):
-        if kind in (dict,) or (isinstance(kind, type) and issubclass(kind, dict)):
-            step = f"[{aux[i]!r}]"
-        elif isinstance(kind, tuple) and hasattr(kind[0], "_fields"):  # a namedtuple
-            step = f".{kind[0]._fields[i]}"
-        else:
-            step = f"[{i}]"
-        _leaf_paths(child, path + step, out)
 
 
 def _program(g, prefix: str, program, title: str, arg_names: list, max_nodes: int) -> int:

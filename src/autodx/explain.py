@@ -126,7 +126,7 @@ def _target(f, fun, args, argnums, order: int, leaf_names: list) -> tuple[Callab
         transform = getattr(fun, "autodx_transform", None)
         inner = getattr(fun, "__wrapped__", None)
         if transform is None or inner is None:
-            names = _arg_names(fun, args, leaf_names)
+            names = argument_names(fun, args)
             sp = _sympy()
             return f, (f"{_name(fun)}({', '.join(names)})",
                        sp and sp.latex(sp.Function(_name(fun))(*map(sp.Symbol, names))))
@@ -151,7 +151,7 @@ def _target(f, fun, args, argnums, order: int, leaf_names: list) -> tuple[Callab
 def _derivative_title(f, args, argnums, order: int, leaf_names: list, kind: str) -> Title:
     of, of_tex = _formula_of(f, args, leaf_names)
     nums = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
-    wrt = [_arg_names(f, args, leaf_names)[i] for i in nums if i < len(args)]
+    wrt = [argument_names(f, args)[i] for i in nums if i < len(args)]
     single = len(wrt) == 1 and not isinstance(argnums, (tuple, list))
     sp = _sympy() if of_tex else None
     wrt_tex = [sp.latex(sp.Symbol(w)) for w in wrt] if sp else []
@@ -216,34 +216,49 @@ def _name(fun) -> str:
     return "f" if name == "<lambda>" else name
 
 
-def _params(fun) -> list[str]:
+def argument_names(fun, args) -> list[str]:
+    """A name per positional argument: the parameter's, or x0, x1, ... past the signature."""
     try:
-        return [p.name for p in inspect.signature(fun).parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [p.name for p in inspect.signature(fun).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
-        return []
-
-
-def _arg_names(fun, args, leaf_names: list) -> list[str]:
-    params = _params(fun)
+        params = []
     return [params[i] if i < len(params) else f"x{i}" for i in range(len(args))]
 
 
+def input_names(fun, args) -> list[str]:
+    """A name per flat input: the parameter's name, with the pytree path (`p['w']`, `p[0]`,
+    `p.bias`) where an argument holds several arrays (ad.draw labels its inputs so too)."""
+    names: list = []
+    for name, arg in zip(argument_names(fun, args), args):
+        _leaf_paths(tree_flatten(arg)[1], name, names)
+    return names
+
+
+def _leaf_paths(treedef, path: str, out: list) -> None:
+    if treedef.kind is None:
+        out.append(path)
+        return
+    kind, aux = treedef.kind, treedef.aux
+    for i, child in enumerate(treedef.children):
+        if isinstance(kind, type) and issubclass(kind, dict):
+            step = f"[{aux[i]!r}]"
+        elif isinstance(kind, tuple) and hasattr(kind[0], "_fields"):  # a namedtuple
+            step = f".{kind[0]._fields[i]}"
+        else:
+            step = f"[{i}]"
+        _leaf_paths(child, path + step, out)
+
+
 def _leaf_names(fun, args, names) -> list[str]:
-    """One name per input leaf: the parameter's name, suffixed for pytree arguments."""
-    if names is not None:
-        names = [names] if isinstance(names, str) else list(names)
-        count = len(tree_flatten(list(args))[0])
-        if len(names) != count:
-            raise ValueError(f"explain(names={names!r}): give one name per input value; the "
-                             f"call has {count}")
-        return names
-    out = []
-    for name, arg in zip(_arg_names(fun, args, []), args):
-        leaves = tree_flatten(arg)[0]
-        out += [name] if len(leaves) == 1 and leaves[0] is arg else [
-            f"{name}_{k}" for k in range(len(leaves))]
-    return out
+    if names is None:
+        return input_names(fun, args)
+    names = [names] if isinstance(names, str) else list(names)
+    count = len(tree_flatten(list(args))[0])
+    if len(names) != count:
+        raise ValueError(f"explain(names={names!r}): give one name per input value; the "
+                         f"call has {count}")
+    return names
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -261,22 +276,38 @@ def _nice(value):
     return fraction if float(fraction) == value else value
 
 
+def plain_value(value):
+    """Python numbers, tuples and nested lists, for printing and JSON: 12.0 -> 12 (integral
+    floats as ints), -0.0 -> 0, a complex with no imaginary part as its real part."""
+    if hasattr(value, "detach"):  # a Tensor
+        value = value.detach().numpy()
+    if isinstance(value, (tuple, list)):
+        return type(value)(plain_value(v) for v in value)
+    array = np.asarray(value)
+    if array.ndim:
+        return [plain_value(v) for v in array]
+    x = array.item()
+    if isinstance(x, complex):
+        return complex(x.real + 0.0, x.imag + 0.0) if x.imag else plain_value(x.real)
+    if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e16:
+        return int(x)
+    return x
+
+
 def format_value(value, digits: int | None = None) -> str:
     """12.0 -> '12', (8.0, 3.0) -> '(8, 3)', arrays as nested lists; floats to `digits`
     significant digits, or all of them (repr)."""
-    if isinstance(value, (tuple, list)):
-        inner = ", ".join(format_value(v, digits) for v in value)
-        return f"({inner}{',' if len(value) == 1 else ''})" if isinstance(value, tuple) else (
+    return _text(plain_value(value), digits)
+
+
+def _text(plain, digits: int | None) -> str:
+    if isinstance(plain, (tuple, list)):
+        inner = ", ".join(_text(v, digits) for v in plain)
+        return f"({inner}{',' if len(plain) == 1 else ''})" if isinstance(plain, tuple) else (
             f"[{inner}]")
-    if hasattr(value, "detach"):
-        value = value.detach().numpy()
-    array = np.asarray(value)
-    if array.ndim:
-        return format_value(list(array), digits)
-    x = array.item()
-    if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    return f"{x:.{digits}g}" if digits and isinstance(x, (float, complex)) else repr(x)
+    if isinstance(plain, (float, complex)):
+        return f"{plain:.{digits}g}" if digits else repr(plain)
+    return str(plain)
 
 
 def _latex_value(value) -> str:

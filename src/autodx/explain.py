@@ -319,8 +319,12 @@ def _latex_value(value) -> str:
     array = np.asarray(value.detach().numpy() if hasattr(value, "detach") else value)
     if array.size > MAX_ELEMENTS:
         return ""
-    convert = np.vectorize(lambda v: sp.sympify(_nice(v)), otypes=[object])
-    return sp.latex(_to_sympy_shape(sp, convert(array)))
+    return sp.latex(_to_sympy_shape(sp, _sympy_array(sp, array)))
+
+
+def _sympy_array(sp, array) -> np.ndarray:
+    """Numbers as an object array of SymPy numbers (3.0 -> 3, 0.5 -> 1/2)."""
+    return np.vectorize(lambda v: sp.sympify(_nice(v)), otypes=[object])(np.asarray(array))
 
 
 # ----------------------------------------------------------------------------- SymPy reading
@@ -418,7 +422,7 @@ def _replay_symbolic(program: Program, symbols: list, sp) -> list:
     for v, c in program.consts.items():
         if np.size(c) > MAX_ELEMENTS * MAX_ELEMENTS:
             raise _NotSymbolic(f"a constant of shape {np.shape(c)}")
-        env[v] = np.vectorize(lambda x: sp.sympify(_nice(x)), otypes=[object])(np.asarray(c))
+        env[v] = _sympy_array(sp, c)
     for eqn in program.eqns:
         ins = [_literal(sp, a.value) if a.__class__ is Lit else env[a] for a in eqn.inputs]
         out = _symbolic_eqn(sp, eqn, ins)
@@ -608,8 +612,7 @@ def _drops_unit_axis(eqn) -> bool:
 
 
 def _public_name(prim_name: str) -> str:
-    return {"abs": "abs", "reduce_max": "max", "reduce_min": "min", "neg": "negative",
-            "div": "divide", "mul": "multiply", "sub": "subtract"}.get(prim_name, prim_name)
+    return {"reduce_max": "max", "reduce_min": "min"}.get(prim_name, prim_name)
 
 
 def _number_text(value) -> tuple[str, int]:
